@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages aimc needs to build, test and run. Idempotent: apt-get only
+# installs what is missing. Set AIMC_WITH_TORCH=1 to also install what re-generating the
+# bundled models needs (python3-torch, python3-onnx).
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  libopenblas-dev libopenblas0-pthread
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+if [[ "${AIMC_WITH_TORCH:-0}" == "1" ]]; then
+  packages+=(python3-torch python3-onnx python3-numpy)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "aimc: dependencies installed"

@@ -1,0 +1,30 @@
+// The subcommands of `aimc`. Each registers its options on a CLI11 subcommand and returns the
+// function that runs it; cli/ holds argument handling only.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "aimc/ir/graph.h"
+
+namespace aimc::cli {
+
+struct GlobalOptions {
+  int threads = 0;  // 0: every core
+  bool verbose = false;
+};
+
+using Command = std::function<int()>;
+
+Command add_inspect_command(CLI::App& app, const GlobalOptions& global);
+Command add_run_command(CLI::App& app, const GlobalOptions& global);
+
+// Loads an ONNX model and canonicalises it (the IR every command works on).
+std::unique_ptr<ir::Graph> load_model(const std::string& path, bool verbose);
+
+// "logits:0" -> "logits_0": keeps [A-Za-z0-9._-], replaces the rest with '_'.
+std::string sanitize_file_name(const std::string& name);
+
+}  // namespace aimc::cli

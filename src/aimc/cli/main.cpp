@@ -1,0 +1,65 @@
+// aimc: analog in-memory computing toolkit. Exit codes: 0 success, 1 runtime failure,
+// 2 bad usage or bad input.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <new>
+
+#include "aimc/cli/commands.h"
+#include "aimc/core/error.h"
+#include "aimc/runtime/threads.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+int run_main(int argc, char** argv) {
+  CLI::App app{"aimc: compile, simulate and cost neural networks on analog in-memory "
+               "computing accelerators"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+  aimc::cli::GlobalOptions global;
+  app.add_option("--threads", global.threads, "worker threads (default: every core)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("-v,--verbose", global.verbose, "progress messages on stderr");
+  app.fallthrough();
+
+  std::vector<std::pair<CLI::App*, aimc::cli::Command>> commands;
+  auto add = [&](const char* name, const char* description, auto factory) {
+    CLI::App* sub = app.add_subcommand(name, description);
+    commands.emplace_back(sub, factory(*sub, global));
+  };
+  add("inspect", "inputs, outputs, ops, parameters and MACs of a model",
+      aimc::cli::add_inspect_command);
+  add("run", "digital (fp32) inference on .npy inputs, outputs written as .npy",
+      aimc::cli::add_run_command);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help/version or the error message
+    return code == 0 ? 0 : 2;
+  }
+  aimc::runtime::set_threads(global.threads);
+  for (auto& [sub, command] : commands) {
+    if (sub->parsed()) return command();
+  }
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const aimc::Error& e) {
+    std::fprintf(stderr, "aimc: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "aimc: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aimc: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,26 @@
+// NumPy .npy files (format versions 1.0, 2.0 and 3.0), C order, dtypes f32, i64, i32, i8, bool.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "aimc/core/tensor.h"
+
+namespace aimc {
+
+// Parses a whole .npy file held in memory. `source` names it in error messages.
+// Throws Error(kBadInput) for anything malformed or unsupported; never reads out of bounds.
+Tensor parse_npy(std::string_view bytes, const std::string& source);
+Tensor read_npy(const std::string& path);
+
+std::string serialize_npy(const Tensor& tensor);
+// Writes atomically: to a temporary file beside `path`, then renames it, so a failure never
+// leaves a half-written file behind.
+void write_npy(const std::string& path, const Tensor& tensor);
+
+// Reads a whole file; Error(kBadInput) naming the path when it cannot be opened.
+std::string read_file_bytes(const std::string& path);
+// Atomic write (temporary file + rename).
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
+}  // namespace aimc

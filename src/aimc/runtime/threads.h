@@ -1,0 +1,9 @@
+// One place that sets how many threads aimc uses (OpenMP and OpenBLAS alike).
+#pragma once
+
+namespace aimc::runtime {
+
+// threads <= 0: every core. Results never depend on this number.
+void set_threads(int threads);
+
+}  // namespace aimc::runtime

@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "aimc/core/parallel.h"
+#include "aimc/core/rng.h"
+
+namespace aimc {
+namespace {
+
+// Known-answer tests from the Random123 distribution (kat_vectors, philox4x32_10).
+TEST(Philox, MatchesRandom123KnownAnswers) {
+  PhiloxBlock zero = philox4x32_10({0, 0, 0, 0}, 0);
+  EXPECT_EQ(zero, (PhiloxBlock{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}));
+  PhiloxBlock ones = philox4x32_10({0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
+                                   0xffffffffffffffffull);
+  EXPECT_EQ(ones, (PhiloxBlock{0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}));
+  PhiloxBlock pi = philox4x32_10({0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u},
+                                 (uint64_t{0x299f31d0u} << 32) | 0xa4093822u);
+  EXPECT_EQ(pi, (PhiloxBlock{0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}));
+}
+
+TEST(RngStream, SameKeySameValuesDifferentKeysDiffer) {
+  RngStream a(7, 0, "layer1", "programming");
+  RngStream b(7, 0, "layer1", "programming");
+  RngStream c(7, 1, "layer1", "programming");
+  RngStream d(7, 0, "layer2", "programming");
+  RngStream e(7, 0, "layer1", "read");
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(a.normal(i), b.normal(i));
+  std::set<uint64_t> keys{a.key(), c.key(), d.key(), e.key()};
+  EXPECT_EQ(keys.size(), 4u);
+}
+
+TEST(RngStream, UniformAndNormalMomentsMatchTheirDistributions) {
+  RngStream s(123, 0, "n", "p");
+  const int n = 200000;
+  double sum_u = 0, sum_n = 0, sum_n2 = 0;
+  for (int i = 0; i < n; ++i) {
+    double u = s.uniform(static_cast<uint64_t>(i));
+    ASSERT_GT(u, 0.0);
+    ASSERT_LT(u, 1.0);
+    sum_u += u;
+    double z = s.normal(static_cast<uint64_t>(i));
+    sum_n += z;
+    sum_n2 += z * z;
+  }
+  // 5 standard errors: mean of U(0,1) has sd sqrt(1/12/n); mean of N(0,1) sd 1/sqrt(n);
+  // the sample variance of N(0,1) has sd sqrt(2/n).
+  EXPECT_NEAR(sum_u / n, 0.5, 5 * std::sqrt(1.0 / 12 / n));
+  EXPECT_NEAR(sum_n / n, 0.0, 5 / std::sqrt(n));
+  EXPECT_NEAR(sum_n2 / n, 1.0, 5 * std::sqrt(2.0 / n));
+}
+
+TEST(RngStream, ValuesDoNotDependOnThreadCount) {
+  RngStream s(99, 3, "x", "y");
+  std::vector<double> one(10000), two(10000);
+  set_num_threads(1);
+  parallel_for(0, 10000, 1, [&](int64_t i) { one[i] = s.normal(static_cast<uint64_t>(i)); });
+  set_num_threads(2);
+  parallel_for(0, 10000, 1, [&](int64_t i) { two[i] = s.normal(static_cast<uint64_t>(i)); });
+  EXPECT_EQ(one, two);
+}
+
+}  // namespace
+}  // namespace aimc
