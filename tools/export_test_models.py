@@ -161,6 +161,45 @@ def main():
     # aimc's folding pass is what removes it.
     export("cnn_tiny_op17", cnn, image, "image", 17, fold=False)
     export("mlp_tiny_op17", mlp, image, "image", 17)
+    write_special_models()
+
+
+
+def write_special_models():
+    """Small hand-made models for the command-line tests (tests/data/special/)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    out = os.path.join(OUT, "..", "special")
+    os.makedirs(out, exist_ok=True)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+
+    # An output name that is not a valid file name.
+    y = helper.make_tensor_value_info("out/put:0", TensorProto.FLOAT, ["batch", 4])
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["out/put:0"], name="relu")],
+                          "odd_names", [x], [y])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]),
+              os.path.join(out, "odd_output_name.onnx"))
+
+    # A weight stored as external data in a file that is not there.
+    w = numpy_helper.from_array(np.ones(4, dtype=np.float32), "w")
+    w.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", "missing_weights.bin"), ("offset", "0"), ("length", "16")):
+        entry = w.external_data.add()
+        entry.key, entry.value = key, value
+    w.ClearField("raw_data")
+    y2 = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    g2 = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")],
+                           "external", [x], [y2], initializer=[w])
+    onnx.save(helper.make_model(g2, opset_imports=[helper.make_opsetid("", 17)]),
+              os.path.join(out, "external_missing.onnx"))
+
+    # An op aimc does not support.
+    g3 = helper.make_graph([helper.make_node("HardSwish", ["x"], ["y"], name="mystery_node")],
+                           "unsupported", [x], [y2])
+    onnx.save(helper.make_model(g3, opset_imports=[helper.make_opsetid("", 17)]),
+              os.path.join(out, "unsupported_op.onnx"))
+    print("special models written to", os.path.normpath(out))
 
 
 if __name__ == "__main__":

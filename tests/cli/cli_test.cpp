@@ -1,0 +1,200 @@
+// The `aimc` command as a user runs it: exit codes, messages, files written (or not).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "aimc/core/npy.h"
+
+namespace fs = std::filesystem;
+
+namespace aimc {
+namespace {
+
+const std::string kSource = AIMC_SOURCE_DIR;
+const std::string kModels = kSource + "/tests/data/models/";
+const std::string kSpecial = kSource + "/tests/data/special/";
+
+struct Result {
+  int exit_code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+Result aimc(const std::string& args) {
+  fs::path err_file = fs::temp_directory_path() / "aimc_cli_test_stderr.txt";
+  std::string command = std::string(AIMC_BINARY) + " " + args + " 2>" + err_file.string();
+  Result result;
+  FILE* pipe = popen(command.c_str(), "r");
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  result.err.assign(std::istreambuf_iterator<char>(err), {});
+  return result;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("aimc_cli_" + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+bool empty_or_missing(const fs::path& dir) { return !fs::exists(dir) || fs::is_empty(dir); }
+
+#define EXPECT_BAD_INPUT(result, fragment)                                         \
+  do {                                                                            \
+    EXPECT_EQ((result).exit_code, 2) << (result).err;                             \
+    EXPECT_NE((result).err.find(fragment), std::string::npos) << (result).err;    \
+    EXPECT_EQ(std::count((result).err.begin(), (result).err.end(), '\n'), 1)      \
+        << "one clear message expected:\n" << (result).err;                      \
+  } while (0)
+
+TEST(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(aimc("").exit_code, 2);
+  EXPECT_EQ(aimc("--no-such-flag").exit_code, 2);
+  Result r = aimc("inspect " + kModels + "mlp_tiny_op17.onnx --no-such-flag");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--no-such-flag"), std::string::npos) << r.err;
+  EXPECT_EQ(aimc("frobnicate").exit_code, 2);
+  EXPECT_EQ(aimc("--help").exit_code, 0);
+}
+
+TEST(Cli, InspectReportsShapesParametersAndMacs) {
+  Result r = aimc("inspect " + kModels + "mlp_tiny_op17.onnx --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["inputs"][0]["name"], "image");
+  EXPECT_EQ(j["inputs"][0]["shape"], nlohmann::json::parse(R"(["batch", 1, 28, 28])"));
+  // 784·64 + 64·32 + 32·10 weights plus 64 + 32 + 10 biases; the same MACs per sample.
+  EXPECT_EQ(j["parameters"], 784 * 64 + 64 * 32 + 32 * 10 + 64 + 32 + 10);
+  EXPECT_EQ(j["macs_total"], 784 * 64 + 64 * 32 + 32 * 10);
+  EXPECT_EQ(j["ops"]["linear"], 3);
+  EXPECT_EQ(j["layers"].size(), 3u);
+
+  Result text = aimc("inspect " + kModels + "vit_tiny_op17.onnx");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("parameters"), std::string::npos);
+  EXPECT_NE(text.out.find("linear"), std::string::npos);
+
+  Result ir = aimc("inspect --ir " + kModels + "vit_tiny_op13.onnx");
+  ASSERT_EQ(ir.exit_code, 0) << ir.err;
+  EXPECT_NE(ir.out.find("= layer_norm("), std::string::npos) << ir.out;
+  EXPECT_NE(ir.out.find("= gelu("), std::string::npos) << ir.out;
+  EXPECT_NE(ir.out.find("= matmul("), std::string::npos) << ir.out;
+  EXPECT_EQ(ir.out.find("= MatMul("), std::string::npos) << ir.out;
+}
+
+TEST(Cli, InspectMacsScaleWithBoundDims) {
+  Result one = aimc("inspect " + kModels + "cnn_tiny_op17.onnx --json");
+  Result four = aimc("inspect " + kModels + "cnn_tiny_op17.onnx --json --dim batch=4");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(four.exit_code, 0) << four.err;
+  int64_t m1 = nlohmann::json::parse(one.out)["macs_total"];
+  int64_t m4 = nlohmann::json::parse(four.out)["macs_total"];
+  EXPECT_GT(m1, 0);
+  EXPECT_EQ(m4, 4 * m1);
+  EXPECT_EQ(aimc("inspect " + kModels + "cnn_tiny_op17.onnx --dim nosuch=2").exit_code, 2);
+}
+
+TEST(Cli, RunWritesOutputsThatMatchPyTorch) {
+  fs::path dir = fresh_dir("run_ok");
+  Result r = aimc("run " + kModels + "vit_tiny_op17.onnx --input image=" + kModels +
+                  "vit_tiny_op17.input.npy --output-dir " + dir.string() + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["outputs"][0]["name"], "output");
+  Tensor got = read_npy((dir / "output.npy").string());
+  Tensor want = read_npy(kModels + "vit_tiny_op17.output.npy");
+  ASSERT_EQ(got.shape(), want.shape());
+  double max_ref = 0, max_diff = 0;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    max_ref = std::max(max_ref, std::abs(double(want.data<float>()[i])));
+    max_diff = std::max(max_diff, std::abs(double(got.data<float>()[i] - want.data<float>()[i])));
+  }
+  EXPECT_LE(max_diff, 1e-4 * max_ref);
+}
+
+TEST(Cli, OutputNamesAreSanitised) {
+  fs::path dir = fresh_dir("odd_names");
+  fs::create_directories(dir);
+  std::string input = (dir / "x.npy").string();
+  write_npy(input, Tensor::from_vector<float>({2, 4}, {-1, 2, -3, 4, 5, -6, 7, -8}));
+  fs::path out = dir / "out";
+  Result r = aimc("run " + kSpecial + "odd_output_name.onnx --input x=" + input +
+                  " --output-dir " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Tensor y = read_npy((out / "out_put_0.npy").string());
+  EXPECT_EQ(y.data<float>()[0], 0.f);
+  EXPECT_EQ(y.data<float>()[1], 2.f);
+}
+
+TEST(Cli, BadModelsExitWithTwoAndNameTheCulprit) {
+  EXPECT_BAD_INPUT(aimc("inspect /nonexistent/model.onnx"), "/nonexistent/model.onnx");
+
+  fs::path dir = fresh_dir("bad_models");
+  fs::create_directories(dir);
+  std::string whole;
+  {
+    std::ifstream in(kModels + "vit_tiny_op17.onnx", std::ios::binary);
+    whole.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  fs::path truncated = dir / "truncated.onnx";
+  std::ofstream(truncated, std::ios::binary).write(whole.data(), static_cast<long>(whole.size() / 3));
+  EXPECT_BAD_INPUT(aimc("inspect " + truncated.string()), "truncated.onnx");
+  fs::path corrupt = dir / "corrupt.onnx";
+  std::string garbage = whole;
+  for (size_t i = 0; i < garbage.size(); i += 7) garbage[i] = static_cast<char>(garbage[i] ^ 0x5a);
+  std::ofstream(corrupt, std::ios::binary).write(garbage.data(), static_cast<long>(garbage.size()));
+  Result c = aimc("inspect " + corrupt.string());
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_NE(c.err.find("corrupt.onnx"), std::string::npos) << c.err;
+
+  Result unsupported = aimc("inspect " + kSpecial + "unsupported_op.onnx");
+  EXPECT_BAD_INPUT(unsupported, "HardSwish");
+  EXPECT_NE(unsupported.err.find("mystery_node"), std::string::npos) << unsupported.err;
+  EXPECT_NE(unsupported.err.find("Supported ONNX ops"), std::string::npos) << unsupported.err;
+
+  Result external = aimc("inspect " + kSpecial + "external_missing.onnx");
+  EXPECT_BAD_INPUT(external, "missing_weights.bin");
+  EXPECT_NE(external.err.find("'w'"), std::string::npos) << external.err;
+}
+
+TEST(Cli, BadInputsExitWithTwoAndWriteNothing) {
+  fs::path dir = fresh_dir("bad_inputs");
+  fs::create_directories(dir);
+  const std::string model = kModels + "vit_tiny_op17.onnx";
+  fs::path out = dir / "out";
+
+  std::string wrong_shape = (dir / "wrong_shape.npy").string();
+  write_npy(wrong_shape, Tensor(DType::kF32, {2, 1, 27, 28}));
+  EXPECT_BAD_INPUT(aimc("run " + model + " --input image=" + wrong_shape + " --output-dir " +
+                        out.string()),
+                   "[batch, 1, 28, 28]");
+  std::string wrong_dtype = (dir / "wrong_dtype.npy").string();
+  write_npy(wrong_dtype, Tensor(DType::kI64, {2, 1, 28, 28}));
+  EXPECT_BAD_INPUT(aimc("run " + model + " --input image=" + wrong_dtype + " --output-dir " +
+                        out.string()),
+                   "dtype");
+  std::string malformed = (dir / "malformed.npy").string();
+  std::ofstream(malformed) << "\x93NUMPY this is not a header";
+  EXPECT_BAD_INPUT(aimc("run " + model + " --input image=" + malformed + " --output-dir " +
+                        out.string()),
+                   "malformed.npy");
+  EXPECT_BAD_INPUT(aimc("run " + model + " --input nosuch=" + wrong_shape + " --output-dir " +
+                        out.string()),
+                   "nosuch");
+  Result missing = aimc("run " + model + " --output-dir " + out.string());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_TRUE(empty_or_missing(out)) << "a failed run left files in " << out;
+}
+
+}  // namespace
+}  // namespace aimc
