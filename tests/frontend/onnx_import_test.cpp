@@ -5,10 +5,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <set>
 
 #include "aimc/core/npy.h"
 #include "aimc/frontend/onnx_import.h"
+#include "aimc/ir/op_registry.h"
 #include "aimc/ir/stats.h"
 #include "aimc/passes/passes.h"
 #include "aimc/runtime/executor.h"
@@ -150,8 +153,19 @@ TEST(OnnxErrors, CanonicalOpNamesAreNotOnnxOps) {
 }
 
 TEST(OnnxErrors, OpsetOutOfRange) {
-  std::string msg = error_of([] { parse(tiny_model("Relu", 11)); });
+  std::string msg = error_of([] { parse(tiny_model("Relu", 6)); });
+  EXPECT_NE(msg.find("opset 6"), std::string::npos) << msg;
+  msg = error_of([] { parse(tiny_model("Relu", 18)); });
+  EXPECT_NE(msg.find("opset 18"), std::string::npos) << msg;
+}
+
+TEST(OnnxErrors, OlderOpsetsOnlyWhereTheOpMeansTheSame) {
+  EXPECT_NO_THROW(parse(tiny_model("Relu", 11)));  // Relu is unchanged since opset 6
+  // Softmax before opset 13 flattens to 2-D at `axis`: a different op.
+  std::string msg = error_of([] { parse(tiny_model("Softmax", 11)); });
+  EXPECT_NE(msg.find("the_node"), std::string::npos) << msg;
   EXPECT_NE(msg.find("opset 11"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("re-export"), std::string::npos) << msg;
 }
 
 TEST(OnnxErrors, TruncatedAndCorruptBytes) {

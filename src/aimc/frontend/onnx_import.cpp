@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -16,6 +17,72 @@
 #include "aimc/ir/op_registry.h"
 
 namespace aimc::frontend {
+
+int64_t min_opset_for_op(const std::string& op) {
+  // Versions from ONNX's Changelog.md (onnx/docs/Changelog.md): the first opset whose
+  // definition has the semantics of opset 13; later changes only added element types.
+  static const std::map<std::string, int64_t> kFloor = {
+      {"Softmax", 13},      // before 13: coerced to 2-D at `axis`
+      {"LogSoftmax", 13},   // idem
+      {"Split", 13},        // `split` became an input
+      {"Squeeze", 13},      // `axes` became an input
+      {"Unsqueeze", 13},    // idem
+      {"ReduceSum", 13},    // idem
+      {"Clip", 11},         // min/max became inputs
+      {"Pad", 11},          // pads became an input
+      {"Slice", 10},        // starts/ends became inputs
+      {"Reshape", 5},       // shape became an input
+      {"Min", 8},           // multidirectional broadcasting
+      {"Max", 8},
+      {"Sum", 8},
+      {"Mean", 8},
+      {"BatchNormalization", 9},  // `spatial` removed
+      {"Gather", 11},       // negative indices
+      {"ArgMax", 11},       // negative axis
+      {"ArgMin", 11},
+      {"Flatten", 11},      // negative axis
+      {"Concat", 11},       // negative axis
+      {"ReduceMean", 11},   // negative axes
+      {"ReduceMax", 11},
+      {"ReduceMin", 11},
+      {"ReduceProd", 11},
+      {"ReduceSumSquare", 11},
+      {"ReduceL1", 11},
+      {"ReduceL2", 11},
+      {"ReduceLogSumExp", 11},
+      {"Gemm", 11},         // C optional
+      {"Constant", 1},      // later versions only add attribute forms
+      {"Identity", 1},
+      {"Transpose", 1},
+      {"Size", 1},
+      {"Conv", 1},
+      {"MatMul", 1},
+      {"MaxPool", 1},       // later versions add attributes whose defaults keep v1's meaning
+      {"GlobalAveragePool", 1},
+      {"GlobalMaxPool", 1},
+      {"Not", 1},
+      {"Softplus", 1},
+      {"Softsign", 1},
+      // Unary ops whose opset-1 form had the legacy `consumed_inputs` attribute.
+      {"Abs", 6}, {"Neg", 6}, {"Relu", 6}, {"Sigmoid", 6}, {"Tanh", 6}, {"Exp", 6},
+      {"Log", 6}, {"Sqrt", 6}, {"Reciprocal", 6}, {"Floor", 6}, {"Ceil", 6},
+      {"LeakyRelu", 6}, {"Elu", 6}, {"HardSigmoid", 6}, {"Selu", 6},
+      {"InstanceNormalization", 6}, {"Cast", 6}, {"Tile", 6},
+      {"Range", 11},
+      {"ConstantOfShape", 9},
+      {"Expand", 8},
+      {"Where", 9},
+      {"Erf", 9},
+      {"Shape", 1},
+      {"LayerNormalization", 17},
+      {"Trilu", 14},
+      {"CumSum", 11},
+      {"GatherElements", 11},
+  };
+  // Everything else: opset 7 removed the legacy `broadcast`/`axis` forms and `is_test`.
+  auto it = kFloor.find(op);
+  return it == kFloor.end() ? 7 : it->second;
+}
 
 namespace {
 
@@ -233,6 +300,15 @@ std::unique_ptr<ir::Graph> import_model(const onnx::ModelProto& model, const std
     throw_bad_input("{}: opset {} is not supported (aimc imports opsets {} to {}; re-export with "
                     "opset_version={})",
                     source, opset, kMinOpset, kMaxOpset, kMaxOpset);
+  for (int i = 0; i < model.graph().node_size(); ++i) {
+    const auto& node = model.graph().node(i);
+    int64_t floor = min_opset_for_op(node.op_type());
+    if (opset < floor && (node.domain().empty() || node.domain() == "ai.onnx"))
+      throw_bad_input("{}: node '{}' ({}): the model's opset {} defines {} differently from the "
+                      "opset {}+ semantics aimc implements; re-export with opset_version={}",
+                      source, node.name().empty() ? fmt::format("#{}", i) : node.name(),
+                      node.op_type(), opset, node.op_type(), floor, kMaxOpset);
+  }
 
   const onnx::GraphProto& proto = model.graph();
   auto graph = std::make_unique<ir::Graph>();

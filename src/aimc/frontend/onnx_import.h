@@ -10,9 +10,15 @@
 
 namespace aimc::frontend {
 
-// The opsets of the default ONNX domain we import.
-inline constexpr int64_t kMinOpset = 13;
+// The opsets of the default ONNX domain we import. aimc implements every op as of opsets
+// 13-17. Older models (opset 1-12) are accepted node by node: an op is imported only when its
+// definition at the model's opset has the same semantics as at opset 13 (see
+// min_opset_for_op); otherwise the error names the node and asks for a re-export.
+inline constexpr int64_t kMinOpset = 1;
 inline constexpr int64_t kMaxOpset = 17;
+
+// The oldest opset at which `op` means what aimc implements.
+int64_t min_opset_for_op(const std::string& op);
 
 // Loads, imports, infers shapes and verifies. Throws Error(kBadInput) whose message starts
 // with the path and names the node, initializer or input at fault.

@@ -31,7 +31,9 @@ Shape per_axis_attr(const Node& node, const char* key, size_t rank, int64_t fill
   return values;
 }
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 }  // namespace
 

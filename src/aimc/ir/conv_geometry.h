@@ -19,12 +19,12 @@ enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
 AutoPad parse_auto_pad(const Node& node);
 
 struct WindowGeometry {
-  Shape input;      // spatial input sizes; -1 for a size unknown at compile time
-  Shape kernel;     // spatial kernel sizes (before dilation)
+  Shape input;   // spatial input sizes; -1 for a size unknown at compile time
+  Shape kernel;  // spatial kernel sizes (before dilation)
   Shape strides;
   Shape dilations;
-  Shape pads;       // ONNX order: begins of every axis, then ends; -1 where unknown
-  Shape output;     // spatial output sizes; -1 where unknown
+  Shape pads;    // ONNX order: begins of every axis, then ends; -1 where unknown
+  Shape output;  // spatial output sizes; -1 where unknown
   size_t rank() const { return kernel.size(); }
 };
 

@@ -58,8 +58,7 @@ Dim broadcast_dim(const Node& node, const Dim& a, const Dim& b) {
   if (a.known() && b.known()) {
     if (a.value == b.value || b.value == 1) return a;
     if (a.value == 1) return b;
-    throw_bad_input("{}: dimensions {} and {} do not broadcast", node.describe(), a.value,
-                    b.value);
+    throw_bad_input("{}: dimensions {} and {} do not broadcast", node.describe(), a.value, b.value);
   }
   if (a.known()) return a.value == 1 ? b : a;
   if (b.known()) return b.value == 1 ? a : b;
@@ -116,12 +115,18 @@ std::vector<int64_t> normalize_axes(const Node& node, const std::vector<int64_t>
 // ONNX TensorProto dtype codes that aimc supports.
 std::optional<DType> dtype_from_onnx_code(int64_t code) {
   switch (code) {
-    case 1: return DType::kF32;
-    case 3: return DType::kI8;
-    case 6: return DType::kI32;
-    case 7: return DType::kI64;
-    case 9: return DType::kBool;
-    default: return std::nullopt;
+    case 1:
+      return DType::kF32;
+    case 3:
+      return DType::kI8;
+    case 6:
+      return DType::kI32;
+    case 7:
+      return DType::kI64;
+    case 9:
+      return DType::kBool;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -169,9 +174,10 @@ void infer_cast(Node& node) {
   int64_t to = node.require_int("to");
   std::optional<DType> dtype = dtype_from_onnx_code(to);
   if (!dtype) {
-    throw_bad_input("{}: cast to ONNX dtype {} is unsupported (aimc supports FLOAT=1, INT8=3, "
-                    "INT32=6, INT64=7, BOOL=9)",
-                    node.describe(), to);
+    throw_bad_input(
+        "{}: cast to ONNX dtype {} is unsupported (aimc supports FLOAT=1, INT8=3, "
+        "INT32=6, INT64=7, BOOL=9)",
+        node.describe(), to);
   }
   set_output(node, 0, dtype, required_input(node, 0).shape);
 }
@@ -302,12 +308,14 @@ void register_unary(OpRegistry& registry) {
   registry.add(schema("Elu", 1, 1, infer_same_as_input,
                       "y = x if x >= 0 else alpha * (exp(x) - 1), elementwise (float)",
                       {float_attr("alpha", "scale of the negative part (default 1.0)")}));
-  registry.add(schema("HardSigmoid", 1, 1, infer_same_as_input,
-                      "y = max(0, min(1, alpha * x + beta)), elementwise (float)",
-                      {float_attr("alpha", "slope (default 0.2)"),
-                       float_attr("beta", "offset (default 0.5)")}));
+  registry.add(schema(
+      "HardSigmoid", 1, 1, infer_same_as_input,
+      "y = max(0, min(1, alpha * x + beta)), elementwise (float)",
+      {float_attr("alpha", "slope (default 0.2)"), float_attr("beta", "offset (default 0.5)")}));
   registry.add(schema("Clip", 1, 3, infer_clip,
-                      "y = min(max(x, min), max) with optional scalar inputs min and max"));
+                      "y = min(max(x, min), max) with optional scalar inputs min and max",
+                      {float_attr("min", "lower bound before opset 11 (then the second input)"),
+                       float_attr("max", "upper bound before opset 11 (then the third input)")}));
   registry.add(schema("Cast", 1, 1, infer_cast, "y = x converted to the dtype `to`",
                       {AttrSpec{"to", AttrType::kInt, true,
                                 "ONNX TensorProto dtype code: FLOAT=1, INT8=3, INT32=6, "
@@ -315,7 +323,8 @@ void register_unary(OpRegistry& registry) {
   OpSchema dropout = schema(
       "Dropout", 1, 3, infer_dropout,
       "inference Dropout: y = x; the optional mask output is all true",
-      {int_attr("seed", "random seed (unused: aimc runs Dropout in inference mode only)")});
+      {int_attr("seed", "random seed (unused: aimc runs Dropout in inference mode only)"),
+       float_attr("ratio", "drop probability before opset 12 (then the second input); unused")});
   dropout.max_outputs = 2;
   registry.add(std::move(dropout));
 }
@@ -372,6 +381,7 @@ void register_reductions(OpRegistry& registry) {
       {"ReduceL1", "sum of absolute values over the given axes"},
       {"ReduceL2", "square root of the sum of squares over the given axes"},
       {"ReduceLogSumExp", "ln(sum(exp(x))) over the given axes"},
+      {"ReduceLogSum", "ln(sum(x)) over the given axes"},
   };
   for (const Reduction& op : reductions) {
     // Every reduction accepts both forms of axes, so that opset-18 models (axes as the

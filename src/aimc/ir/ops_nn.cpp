@@ -155,7 +155,8 @@ void infer_gemm(Node& node) {
   bool trans_b = node.attr_int("transB", 0) != 0;
   Dim m = a ? (*a)[trans_a ? 1 : 0] : Dim{};
   Dim n = b ? (*b)[trans_b ? 0 : 1] : Dim{};
-  if (a && b) check_same_dim(node, (*a)[trans_a ? 0 : 1], (*b)[trans_b ? 1 : 0], "inner dimension K");
+  if (a && b)
+    check_same_dim(node, (*a)[trans_a ? 0 : 1], (*b)[trans_b ? 1 : 0], "inner dimension K");
   set_like_input0(node, 0, SymShape{m, n});
 }
 
@@ -330,109 +331,93 @@ std::vector<AttrSpec> window_attrs(bool conv) {
   return attrs;
 }
 
+// Every nn op has at least one output.
+OpSchema schema(const char* name, int min_inputs, int max_inputs, int max_outputs,
+                std::vector<AttrSpec> attrs, ShapeFn infer, const char* description) {
+  return OpSchema{.name = name,
+                  .min_inputs = min_inputs,
+                  .max_inputs = max_inputs,
+                  .min_outputs = 1,
+                  .max_outputs = max_outputs,
+                  .attrs = std::move(attrs),
+                  .infer = std::move(infer),
+                  .description = description};
+}
+
 }  // namespace
 
 void register_nn_ops(OpRegistry& registry) {
-  registry.add({"MatMul", 2, 2, 1, 1, {}, infer_matmul,
-                "matrix product with numpy semantics (1-D operands, broadcast batch dims)"});
-  registry.add({"matmul", 2, 2, 1, 1, {}, infer_matmul,
-                "product of two activations, ONNX MatMul semantics"});
-  registry.add({"Gemm",
-                2,
-                3,
-                1,
-                1,
-                {attr("alpha", AttrType::kFloat, "multiplier of A*B (default 1)"),
-                 attr("beta", AttrType::kFloat, "multiplier of C (default 1)"),
-                 attr("transA", AttrType::kInt, "1: use A transposed (default 0)"),
-                 attr("transB", AttrType::kInt, "1: use B transposed (default 0)")},
-                infer_gemm,
-                "Y = alpha * A' * B' + beta * C, C broadcast to [M, N]"});
-  registry.add({"linear", 2, 3, 1, 1, {}, infer_linear,
-                "y[..., N] = x[..., K] * W[K, N] + b[N] with a constant weight"});
+  std::vector<AttrSpec> gemm_attrs = {
+      attr("alpha", AttrType::kFloat, "multiplier of A*B (default 1)"),
+      attr("beta", AttrType::kFloat, "multiplier of C (default 1)"),
+      attr("transA", AttrType::kInt, "1: use A transposed (default 0)"),
+      attr("transB", AttrType::kInt, "1: use B transposed (default 0)")};
+  registry.add(schema("MatMul", 2, 2, 1, {}, infer_matmul,
+                      "matrix product with numpy semantics (1-D operands, broadcast batch dims)"));
+  registry.add(schema("matmul", 2, 2, 1, {}, infer_matmul,
+                      "product of two activations, ONNX MatMul semantics"));
+  registry.add(schema("Gemm", 2, 3, 1, gemm_attrs, infer_gemm,
+                      "Y = alpha * A' * B' + beta * C, C broadcast to [M, N]"));
+  registry.add(schema("linear", 2, 3, 1, {}, infer_linear,
+                      "y[..., N] = x[..., K] * W[K, N] + b[N] with a constant weight"));
 
   std::vector<AttrSpec> conv_attrs = window_attrs(true);
   conv_attrs.push_back(attr("group", AttrType::kInt, "number of channel groups (default 1)"));
-  registry.add({"Conv", 2, 3, 1, 1, conv_attrs, infer_conv,
-                "N-d convolution (cross-correlation) with groups, pads, strides, dilations"});
+  registry.add(schema("Conv", 2, 3, 1, conv_attrs, infer_conv,
+                      "N-d convolution (cross-correlation) with groups, pads, strides, dilations"));
   std::vector<AttrSpec> canonical_conv_attrs = conv_attrs;
   canonical_conv_attrs.erase(canonical_conv_attrs.begin());  // no auto_pad: pads are explicit
   canonical_conv_attrs[0].required = true;                   // kernel_shape
   canonical_conv_attrs[0].description = "spatial kernel sizes";
-  registry.add({"conv", 2, 3, 1, 1, canonical_conv_attrs, infer_conv,
-                "convolution with explicit pads and kernel_shape (canonical Conv)"});
+  registry.add(schema("conv", 2, 3, 1, canonical_conv_attrs, infer_conv,
+                      "convolution with explicit pads and kernel_shape (canonical Conv)"));
 
   std::vector<AttrSpec> max_pool_attrs = window_attrs(false);
   max_pool_attrs.push_back(attr("ceil_mode", AttrType::kInt, "1: round output sizes up"));
   max_pool_attrs.push_back(attr("storage_order", AttrType::kInt,
                                 "Indices layout: 0 row-major (default), 1 column-major"));
-  registry.add({"MaxPool", 1, 1, 1, 2, max_pool_attrs, infer_pool,
-                "max over sliding windows (optional Indices output)"});
+  registry.add(schema("MaxPool", 1, 1, 2, max_pool_attrs, infer_pool,
+                      "max over sliding windows (optional Indices output)"));
   std::vector<AttrSpec> avg_pool_attrs = window_attrs(false);
   avg_pool_attrs.push_back(attr("ceil_mode", AttrType::kInt, "1: round output sizes up"));
-  avg_pool_attrs.push_back(attr("count_include_pad", AttrType::kInt,
-                                "1: pads count in the divisor (default 0)"));
-  registry.add({"AveragePool", 1, 1, 1, 1, avg_pool_attrs, infer_pool,
-                "mean over sliding windows"});
-  registry.add({"GlobalAveragePool", 1, 1, 1, 1, {}, infer_global_pool,
-                "mean over all spatial axes"});
-  registry.add({"GlobalMaxPool", 1, 1, 1, 1, {}, infer_global_pool,
-                "max over all spatial axes"});
+  avg_pool_attrs.push_back(
+      attr("count_include_pad", AttrType::kInt, "1: pads count in the divisor (default 0)"));
+  registry.add(
+      schema("AveragePool", 1, 1, 1, avg_pool_attrs, infer_pool, "mean over sliding windows"));
+  registry.add(
+      schema("GlobalAveragePool", 1, 1, 1, {}, infer_global_pool, "mean over all spatial axes"));
+  registry.add(
+      schema("GlobalMaxPool", 1, 1, 1, {}, infer_global_pool, "max over all spatial axes"));
 
-  registry.add({"BatchNormalization",
-                5,
-                5,
-                1,
-                3,
-                {attr("epsilon", AttrType::kFloat, "added to the variance (default 1e-5)"),
-                 attr("momentum", AttrType::kFloat, "training only; ignored"),
-                 attr("training_mode", AttrType::kInt, "must be 0: inference only")},
-                infer_batch_norm,
-                "per-channel (x - mean) / sqrt(var + epsilon) * scale + bias (inference)"});
-  registry.add({"InstanceNormalization",
-                3,
-                3,
-                1,
-                1,
-                {attr("epsilon", AttrType::kFloat, "added to the variance (default 1e-5)")},
-                infer_instance_norm,
-                "normalises each (sample, channel) over its spatial axes"});
+  AttrSpec epsilon = attr("epsilon", AttrType::kFloat, "added to the variance (default 1e-5)");
+  std::vector<AttrSpec> batch_norm_attrs = {
+      epsilon, attr("momentum", AttrType::kFloat, "training only; ignored"),
+      attr("training_mode", AttrType::kInt, "must be 0: inference only")};
+  // Outputs 1-2 exist only in training mode, which the shape function and kernel refuse.
+  registry.add(schema("BatchNormalization", 5, 5, 3, batch_norm_attrs, infer_batch_norm,
+                      "per-channel (x - mean) / sqrt(var + epsilon) * scale + bias (inference)"));
+  registry.add(schema("InstanceNormalization", 3, 3, 1, {epsilon}, infer_instance_norm,
+                      "normalises each (sample, channel) over its spatial axes"));
   std::vector<AttrSpec> layer_norm_attrs = {
-      attr("axis", AttrType::kInt, "first normalised axis (default -1)"),
-      attr("epsilon", AttrType::kFloat, "added to the variance (default 1e-5)")};
+      attr("axis", AttrType::kInt, "first normalised axis (default -1)"), epsilon};
   std::vector<AttrSpec> onnx_layer_norm_attrs = layer_norm_attrs;
   onnx_layer_norm_attrs.push_back(
-      attr("stash_type", AttrType::kInt, "precision of mean/variance; computed in double"));
-  registry.add({"LayerNormalization", 2, 3, 1, 3, onnx_layer_norm_attrs, infer_layer_norm,
-                "normalises over axes [axis, rank) then scales and shifts"});
-  registry.add({"layer_norm", 2, 3, 1, 1, layer_norm_attrs, infer_layer_norm,
-                "canonical LayerNormalization (one output)"});
+      attr("stash_type", AttrType::kInt, "precision of mean/variance; always computed in double"));
+  registry.add(schema("LayerNormalization", 2, 3, 3, onnx_layer_norm_attrs, infer_layer_norm,
+                      "normalises over axes [axis, rank) then scales and shifts"));
+  registry.add(schema("layer_norm", 2, 3, 1, layer_norm_attrs, infer_layer_norm,
+                      "canonical LayerNormalization (one output)"));
 
-  registry.add({"Softmax",
-                1,
-                1,
-                1,
-                1,
-                {attr("axis", AttrType::kInt, "axis to normalise over (default -1)")},
-                infer_same_shape_with_axis,
-                "exp(x) / sum(exp(x)) along one axis"});
-  registry.add({"LogSoftmax",
-                1,
-                1,
-                1,
-                1,
-                {attr("axis", AttrType::kInt, "axis to normalise over (default -1)")},
-                infer_same_shape_with_axis,
-                "x - log(sum(exp(x))) along one axis"});
-  registry.add({"gelu",
-                1,
-                1,
-                1,
-                1,
-                {attr("approximate", AttrType::kString,
-                      "none: 0.5x(1 + erf(x / sqrt 2)) (default); tanh: the tanh approximation")},
-                infer_gelu,
-                "Gaussian error linear unit"});
+  std::vector<AttrSpec> softmax_attrs = {
+      attr("axis", AttrType::kInt, "axis to normalise over (default -1)")};
+  registry.add(schema("Softmax", 1, 1, 1, softmax_attrs, infer_same_shape_with_axis,
+                      "exp(x) / sum(exp(x)) along one axis"));
+  registry.add(schema("LogSoftmax", 1, 1, 1, softmax_attrs, infer_same_shape_with_axis,
+                      "x - log(sum(exp(x))) along one axis"));
+  std::vector<AttrSpec> gelu_attrs = {
+      attr("approximate", AttrType::kString,
+           "none: 0.5x(1 + erf(x / sqrt 2)) (default); tanh: the tanh approximation")};
+  registry.add(schema("gelu", 1, 1, 1, gelu_attrs, infer_gelu, "Gaussian error linear unit"));
 }
 
 }  // namespace aimc::ir

@@ -61,9 +61,13 @@ int64_t normalize_axis(const Node& node, int64_t axis, int64_t rank, const char*
   return axis < 0 ? axis + rank : axis;
 }
 
-int64_t rank_of(const SymShape& shape) { return static_cast<int64_t>(shape.size()); }
+int64_t rank_of(const SymShape& shape) {
+  return static_cast<int64_t>(shape.size());
+}
 
-SymShape unknown_dims(int64_t rank) { return SymShape(static_cast<size_t>(rank)); }
+SymShape unknown_dims(int64_t rank) {
+  return SymShape(static_cast<size_t>(rank));
+}
 
 // Two dimensions that must be equal (Concat's other axes): the more precise one.
 Dim merge_equal_dims(const Node& node, const Dim& a, const Dim& b, int64_t axis) {
@@ -112,7 +116,8 @@ Dim dim_product(const SymShape& dims, size_t begin, size_t end) {
   int unknown_count = 0;
   for (size_t i = begin; i < end; ++i) {
     if (dims[i].known()) {
-      known_product *= dims[i].value;
+      // An absurd product is left to the kernel to report.
+      if (__builtin_mul_overflow(known_product, dims[i].value, &known_product)) return Dim{};
     } else {
       unknown = dims[i];
       ++unknown_count;
@@ -135,7 +140,7 @@ Dim infer_reshape_dim(const Node& node, const SymShape& input, const SymShape& o
   bool anonymous_unknown = false;
   for (const Dim& d : input) {
     if (d.known()) {
-      input_product *= d.value;
+      if (__builtin_mul_overflow(input_product, d.value, &input_product)) return Dim{};
     } else if (d.symbol.empty()) {
       anonymous_unknown = true;
     } else {
@@ -146,7 +151,7 @@ Dim infer_reshape_dim(const Node& node, const SymShape& input, const SymShape& o
     if (i == infer_at) continue;
     const Dim& d = output[i];
     if (d.known()) {
-      output_product *= d.value;
+      if (__builtin_mul_overflow(output_product, d.value, &output_product)) return Dim{};
     } else if (d.symbol.empty()) {
       anonymous_unknown = true;
     } else {
@@ -231,8 +236,8 @@ void infer_transpose(Node& node) {
     for (int64_t i = rank - 1; i >= 0; --i) perm.push_back(i);
   }
   if (static_cast<int64_t>(perm.size()) != rank)
-    throw_bad_input("{}: perm has {} entries for an input of rank {}", node.describe(),
-                    perm.size(), rank);
+    throw_bad_input("{}: perm has {} entries for an input of rank {}", node.describe(), perm.size(),
+                    rank);
   std::vector<bool> seen(static_cast<size_t>(rank), false);
   SymShape output;
   for (int64_t p : perm) {
@@ -257,8 +262,9 @@ void infer_flatten(Node& node) {
     throw_bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, rank);
   if (axis < 0) axis += rank;
   size_t split = static_cast<size_t>(axis);
-  set_output_like(node, 0, 0,
-                  SymShape{dim_product(*input, 0, split), dim_product(*input, split, input->size())});
+  set_output_like(
+      node, 0, 0,
+      SymShape{dim_product(*input, 0, split), dim_product(*input, split, input->size())});
 }
 
 // Squeeze's and Unsqueeze's axes: input 1 (opset 13+) or the `axes` attribute (older models).
@@ -400,7 +406,8 @@ void infer_split(Node& node) {
     int64_t sum = 0;
     for (int64_t s : *sizes) {
       if (s < 0) throw_bad_input("{}: split entry {} is negative", node.describe(), s);
-      sum += s;
+      if (__builtin_add_overflow(sum, s, &sum))
+        throw_bad_input("{}: split sizes overflow", node.describe());
     }
     if (total.known() && sum != total.value)
       throw_bad_input("{}: split sizes add up to {}, the axis has {}", node.describe(), sum,
@@ -441,11 +448,13 @@ SliceRange slice_range(int64_t start, int64_t end, int64_t step, int64_t size) {
   if (step > 0) {
     start = std::clamp<int64_t>(start, 0, size);
     end = std::clamp<int64_t>(end, 0, size);
-    return {start, end > start ? (end - start + step - 1) / step : 0};
+    return {start, end > start ? 1 + (end - start - 1) / step : 0};
   }
   start = std::clamp<int64_t>(start, 0, size - 1);
   end = std::clamp<int64_t>(end, -1, size - 1);
-  return {start, start > end ? (start - end + (-step) - 1) / (-step) : 0};
+  // -step would overflow for INT64_MIN; any step past the axis takes one element anyway.
+  int64_t magnitude = std::min(-(step + 1), size) + 1;
+  return {start, start > end ? 1 + (start - end - 1) / magnitude : 0};
 }
 
 void infer_slice(Node& node) {
@@ -526,8 +535,8 @@ void infer_gather_elements(Node& node) {
   std::optional<SymShape> indices = input_shape(node, 1);
   if (data && indices) {
     if (data->size() != indices->size())
-      throw_bad_input("{}: data has rank {} but indices has rank {}", node.describe(),
-                      data->size(), indices->size());
+      throw_bad_input("{}: data has rank {} but indices has rank {}", node.describe(), data->size(),
+                      indices->size());
     normalize_axis(node, node.attr_int("axis", 0), rank_of(*data));
   }
   set_output_like(node, 0, 0, indices);
@@ -551,7 +560,9 @@ void infer_shape(Node& node) {
   set_output(node, 0, DType::kI64, true, SymShape{Dim::of(std::max<int64_t>(0, end - start))});
 }
 
-void infer_size(Node& node) { set_output(node, 0, DType::kI64, true, SymShape{}); }
+void infer_size(Node& node) {
+  set_output(node, 0, DType::kI64, true, SymShape{});
+}
 
 // ---- Constant, ConstantOfShape, Range ----
 
@@ -610,7 +621,10 @@ void infer_range(Node& node) {
   Dim length;
   if (start && limit && delta) {
     if (*delta == 0) throw_bad_input("{}: delta must not be 0", node.describe());
-    length = Dim::of(static_cast<int64_t>(std::max(0.0, std::ceil((*limit - *start) / *delta))));
+    double count = std::max(0.0, std::ceil((*limit - *start) / *delta));
+    // A length beyond any tensor (or NaN) is left to the kernel to report.
+    if (count < static_cast<double>(std::numeric_limits<int32_t>::max()))
+      length = Dim::of(static_cast<int64_t>(count));
   }
   set_output_like(node, 0, 0, SymShape{length});
 }
@@ -621,6 +635,9 @@ void infer_expand(Node& node) {
   std::optional<SymShape> input = input_shape(node, 0);
   std::optional<std::vector<int64_t>> target = constant_ints(node, 1, "shape");
   if (input && target) {
+    for (int64_t d : *target) {
+      if (d < 0) throw_bad_input("{}: shape entry {} is negative", node.describe(), d);
+    }
     set_output_like(node, 0, 0, broadcast_shapes(node, *input, to_sym_shape(*target)));
     return;
   }
@@ -653,7 +670,8 @@ void infer_tile(Node& node) {
     if (r == 0) {
       output[i] = Dim::of(0);
     } else if (output[i].known()) {
-      output[i] = Dim::of(output[i].value * r);
+      int64_t size = 0;
+      output[i] = __builtin_mul_overflow(output[i].value, r, &size) ? Dim{} : Dim::of(size);
     } else if (r != 1) {
       output[i] = Dim{};
     }
@@ -688,13 +706,15 @@ void infer_pad(Node& node) {
   SymShape output = *input;
   for (size_t i = 0; i < axes->size(); ++i) {
     size_t axis = static_cast<size_t>(normalize_axis(node, (*axes)[i], rank));
-    int64_t added = (*pads)[i] + (*pads)[i + axes->size()];
+    int64_t added = 0, size = 0;
+    if (__builtin_add_overflow((*pads)[i], (*pads)[i + axes->size()], &added))
+      throw_bad_input("{}: pads overflow", node.describe());
     Dim& d = output[axis];
     if (d.known()) {
-      if (d.value + added < 0)
-        throw_bad_input("{}: pads {} shrink axis {} of size {} below zero", node.describe(),
-                        added, axis, d.value);
-      d = Dim::of(d.value + added);
+      if (__builtin_add_overflow(d.value, added, &size) || size < 0)
+        throw_bad_input("{}: pads adding {} make axis {} of size {} negative or too large",
+                        node.describe(), added, axis, d.value);
+      d = Dim::of(size);
     } else if (added != 0) {
       d = Dim{};
     }
@@ -704,7 +724,9 @@ void infer_pad(Node& node) {
 
 // ---- same shape as the input: Trilu, CumSum ----
 
-void infer_same_shape(Node& node) { set_output_like(node, 0, 0, input_shape(node, 0)); }
+void infer_same_shape(Node& node) {
+  set_output_like(node, 0, 0, input_shape(node, 0));
+}
 
 void infer_trilu(Node& node) {
   std::optional<SymShape> input = input_shape(node, 0);
@@ -717,8 +739,7 @@ void infer_trilu(Node& node) {
 // ---- the table ----
 
 OpSchema schema(std::string name, int min_inputs, int max_inputs, std::vector<AttrSpec> attrs,
-                ShapeFn infer, std::string description, int min_outputs = 1,
-                int max_outputs = 1) {
+                ShapeFn infer, std::string description, int min_outputs = 1, int max_outputs = 1) {
   OpSchema s;
   s.name = std::move(name);
   s.min_inputs = min_inputs;
@@ -741,8 +762,9 @@ void register_shape_ops(OpRegistry& registry) {
                       infer_reshape,
                       "Reshapes data to `shape` (0 copies the input dimension, -1 is inferred)"));
   registry.add(schema("Transpose", 1, 1,
-                      {{"perm", T::kInts, false, "output axis i is input axis perm[i] "
-                                                 "(default: reversed axes)"}},
+                      {{"perm", T::kInts, false,
+                        "output axis i is input axis perm[i] "
+                        "(default: reversed axes)"}},
                       infer_transpose, "Permutes the axes of the input"));
   registry.add(schema("Flatten", 1, 1,
                       {{"axis", T::kInt, false,
@@ -763,24 +785,23 @@ void register_shape_ops(OpRegistry& registry) {
   registry.add(schema("Gather", 2, 2,
                       {{"axis", T::kInt, false, "axis indexed by `indices` (default 0)"}},
                       infer_gather, "Takes the slices of data at the given indices along an axis"));
-  registry.add(schema("GatherElements", 2, 2,
-                      {{"axis", T::kInt, false, "axis indexed by `indices` (default 0)"}},
-                      infer_gather_elements,
-                      "Takes single elements of data at the given indices along an axis"));
+  registry.add(schema(
+      "GatherElements", 2, 2, {{"axis", T::kInt, false, "axis indexed by `indices` (default 0)"}},
+      infer_gather_elements, "Takes single elements of data at the given indices along an axis"));
   registry.add(schema("Unsqueeze", 1, 2,
                       {{"axes", T::kInts, false, "axes to insert (opsets before 13)"}},
                       infer_unsqueeze, "Inserts dimensions of size 1 at the given output axes"));
-  registry.add(schema("Squeeze", 1, 2,
-                      {{"axes", T::kInts, false, "axes to remove (opsets before 13)"}},
-                      infer_squeeze,
-                      "Removes dimensions of size 1 (the given axes, or all of them)"));
+  registry.add(
+      schema("Squeeze", 1, 2, {{"axes", T::kInts, false, "axes to remove (opsets before 13)"}},
+             infer_squeeze, "Removes dimensions of size 1 (the given axes, or all of them)"));
   registry.add(schema("Shape", 1, 1,
                       {{"start", T::kInt, false, "first dimension returned (default 0)"},
-                       {"end", T::kInt, false, "one past the last dimension returned "
-                                               "(default: the rank)"}},
+                       {"end", T::kInt, false,
+                        "one past the last dimension returned "
+                        "(default: the rank)"}},
                       infer_shape, "Returns the input's shape as a 1-D i64 tensor"));
-  registry.add(schema("Size", 1, 1, {}, infer_size,
-                      "Returns the input's element count as an i64 scalar"));
+  registry.add(
+      schema("Size", 1, 1, {}, infer_size, "Returns the input's element count as an i64 scalar"));
   registry.add(schema("Constant", 0, 0,
                       {{"value", T::kTensor, false, "the constant tensor"},
                        {"value_float", T::kFloat, false, "an f32 scalar"},
@@ -799,16 +820,15 @@ void register_shape_ops(OpRegistry& registry) {
                       "Produces start, start + delta, ... up to (excluding) limit"));
   registry.add(schema("Tile", 2, 2, {}, infer_tile,
                       "Repeats the input `repeats[i]` times along each axis i"));
-  registry.add(schema("Pad", 2, 4,
-                      {{"mode", T::kString, false, "constant (default), reflect or edge"}},
-                      infer_pad,
-                      "Pads the input (pads: all begins, then all ends; negative values crop)"));
-  registry.add(schema("Trilu", 1, 2,
-                      {{"upper", T::kInt, false,
-                        "1 (default): keep the upper triangle, 0: the lower one"}},
-                      infer_trilu,
-                      "Keeps the upper or lower triangle of the last two dimensions (k: "
-                      "diagonal offset)"));
+  registry.add(
+      schema("Pad", 2, 4, {{"mode", T::kString, false, "constant (default), reflect or edge"}},
+             infer_pad, "Pads the input (pads: all begins, then all ends; negative values crop)"));
+  registry.add(
+      schema("Trilu", 1, 2,
+             {{"upper", T::kInt, false, "1 (default): keep the upper triangle, 0: the lower one"}},
+             infer_trilu,
+             "Keeps the upper or lower triangle of the last two dimensions (k: "
+             "diagonal offset)"));
   registry.add(schema("CumSum", 2, 2,
                       {{"exclusive", T::kInt, false, "1: each sum leaves out its own element"},
                        {"reverse", T::kInt, false, "1: sum from the end of the axis"}},

@@ -31,8 +31,7 @@ int64_t known_rank(const ir::Value* v);
 std::optional<double> scalar_constant(const ir::Value* v, int64_t max_rank);
 
 // scalar_constant(v, max_rank) is within `rel_tol` (relative) of `expected`.
-bool is_scalar_near(const ir::Value* v, double expected, int64_t max_rank,
-                    double rel_tol = 1e-4);
+bool is_scalar_near(const ir::Value* v, double expected, int64_t max_rank, double rel_tol = 1e-4);
 
 // The rank limit for a scalar constant combined with activation `x` (its rank, or 1 when the
 // rank is unknown: then only rank-0 and rank-1 constants are accepted).

@@ -56,7 +56,6 @@ int remove_identities(ir::Graph& graph) {
     if (!in || !out) continue;
     if (forward_input(graph, node, in, out)) ++rewrites;
   }
-  if (rewrites) detail::remove_dead_keeping_live_outputs(graph);
   return rewrites;
 }
 

@@ -38,8 +38,8 @@ inline std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
 // can walk them as one (so [8, 16, 32] + [32] becomes [128, 32] with strides [0, 1]).
 template <size_t N>
 struct BroadcastLayout {
-  Shape dims;                     // merged output dimensions; at least rank 1
-  std::array<Shape, N> strides;   // per operand, in elements; 0 along broadcast dimensions
+  Shape dims;                    // merged output dimensions; at least rank 1
+  std::array<Shape, N> strides;  // per operand, in elements; 0 along broadcast dimensions
   int64_t numel = 0;
 };
 
@@ -135,8 +135,7 @@ void broadcast_map2(const Tensor& a, const Tensor& b, Tensor& out, const Fn& fn)
 
 // out[i] = fn(a[.], b[.], c[.]) over the broadcast of a, b and c (e.g. Where).
 template <typename Out, typename A, typename B, typename C, typename Fn>
-void broadcast_map3(const Tensor& a, const Tensor& b, const Tensor& c, Tensor& out,
-                    const Fn& fn) {
+void broadcast_map3(const Tensor& a, const Tensor& b, const Tensor& c, Tensor& out, const Fn& fn) {
   auto layout = make_broadcast_layout<3>(out.shape(), {a.shape(), b.shape(), c.shape()});
   const A* pa = a.data<A>();
   const B* pb = b.data<B>();
@@ -145,8 +144,7 @@ void broadcast_map3(const Tensor& a, const Tensor& b, const Tensor& c, Tensor& o
   for_each_broadcast_row(layout, [&](int64_t o, int64_t n, const std::array<int64_t, 3>& off,
                                      const std::array<int64_t, 3>& step) {
     for (int64_t j = 0; j < n; ++j) {
-      po[o + j] = fn(pa[off[0] + j * step[0]], pb[off[1] + j * step[1]],
-                     pc[off[2] + j * step[2]]);
+      po[o + j] = fn(pa[off[0] + j * step[0]], pb[off[1] + j * step[1]], pc[off[2] + j * step[2]]);
     }
   });
 }

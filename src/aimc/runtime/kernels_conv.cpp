@@ -11,7 +11,7 @@
 #include "aimc/ir/conv_geometry.h"
 #include "aimc/runtime/nn_kernels.h"
 
-namespace aimc::runtime {
+namespace aimc::runtime::nn {
 
 namespace {
 
@@ -51,7 +51,9 @@ Window3d to_3d(const ir::Node& node, const ir::WindowGeometry& g) {
   return w;
 }
 
-Shape spatial_of(const Shape& shape) { return Shape(shape.begin() + 2, shape.end()); }
+Shape spatial_of(const Shape& shape) {
+  return Shape(shape.begin() + 2, shape.end());
+}
 
 // [N, C] followed by the window's output sizes.
 Shape pooled_shape(const Tensor& x, const ir::WindowGeometry& g) {
@@ -68,17 +70,21 @@ const Tensor& spatial_input(const ir::Node& node, const std::vector<Tensor>& inp
   return x;
 }
 
-// x[channels, D, H, W] -> cols[channels * kd * kh * kw, od * oh * ow]
-void im2col(const float* x, const Window3d& w, int64_t channels, float* cols) {
+// x[samples][channels, D, H, W] (samples `sample_stride` apart) ->
+// cols[samples][channels * kd * kh * kw, od * oh * ow]
+void im2col(const float* x, int64_t sample_stride, int64_t samples, const Window3d& w,
+            int64_t channels, float* cols) {
   int64_t kernel_volume = w.kernel_volume();
   int64_t in_volume = w.in_volume();
   int64_t out_volume = w.out_volume();
-  parallel_for(0, channels * kernel_volume, 8, [&](int64_t row) {
+  int64_t rows = channels * kernel_volume;
+  parallel_for(0, rows * samples, 8, [&](int64_t task) {
+    int64_t row = task / samples, sample = task % samples;
     int64_t kx = row % w.kernel[2];
     int64_t ky = row / w.kernel[2] % w.kernel[1];
     int64_t kz = row / (w.kernel[2] * w.kernel[1]) % w.kernel[0];
-    const float* xc = x + row / kernel_volume * in_volume;
-    float* out = cols + row * out_volume;
+    const float* xc = x + sample * sample_stride + row / kernel_volume * in_volume;
+    float* out = cols + (sample * rows + row) * out_volume;
     for (int64_t oz = 0; oz < w.out[0]; ++oz) {
       int64_t iz = w.input_pos(0, oz, kz);
       for (int64_t oy = 0; oy < w.out[1]; ++oy) {
@@ -125,6 +131,39 @@ void direct_conv_plane(const float* x, const float* kernel, const Window3d& w, f
   }
 }
 
+// Target size of the im2col buffer, in floats (4 MiB): a chunk of samples whose columns stay
+// in cache; a larger sample gets a buffer of its own.
+constexpr int64_t kColumnBufferFloats = int64_t{1} << 20;
+
+// x[N, C, D...] * w[M, C/group, k...] -> y[N, M, O...] without bias: per group, im2col of a
+// chunk of samples in one parallel region, then per sample
+// y[Mg, O] = w_g[Mg, Cg * k] * cols[Cg * k, O] with OpenBLAS. Parallel regions are kept few
+// because OpenMP threads still spinning after a region slow down the BLAS threads.
+void conv_im2col(const float* x, const float* w, int64_t batch, int64_t in_channels,
+                 int64_t out_channels, int64_t group, const Window3d& win, float* y) {
+  int64_t channels_per_group = in_channels / group;
+  int64_t outputs_per_group = out_channels / group;
+  int64_t col_rows = channels_per_group * win.kernel_volume();
+  int64_t in_volume = win.in_volume();
+  int64_t out_volume = win.out_volume();
+  int64_t sample_cols = col_rows * out_volume;
+  int64_t chunk =
+      std::clamp<int64_t>(kColumnBufferFloats / std::max<int64_t>(1, sample_cols), 1, batch);
+  std::vector<float> cols(static_cast<size_t>(sample_cols * chunk));
+  for (int64_t start = 0; start < batch; start += chunk) {
+    int64_t samples = std::min(chunk, batch - start);
+    for (int64_t g = 0; g < group; ++g) {
+      im2col(x + (start * in_channels + g * channels_per_group) * in_volume,
+             in_channels * in_volume, samples, win, channels_per_group, cols.data());
+      for (int64_t s = 0; s < samples; ++s) {
+        sgemm(false, false, outputs_per_group, out_volume, col_rows, 1.0f,
+              w + g * outputs_per_group * col_rows, cols.data() + s * sample_cols, 0.0f,
+              y + ((start + s) * out_channels + g * outputs_per_group) * out_volume);
+      }
+    }
+  }
+}
+
 // x[N, C, D...] * w[M, C/group, k...] + bias[M] -> y[N, M, O...]
 std::vector<Tensor> conv_forward(const ir::Node& node, const std::vector<Tensor>& inputs) {
   const Tensor& x = spatial_input(node, inputs);
@@ -138,8 +177,9 @@ std::vector<Tensor> conv_forward(const ir::Node& node, const std::vector<Tensor>
   int64_t out_channels = w.dim(0);
   if (group < 1 || in_channels % group != 0 || out_channels % group != 0 ||
       w.dim(1) != in_channels / group)
-    throw_bad_input("{}: input {} and weight {} do not fit group = {} (weight must be [M, C/group, k...])",
-                    node.describe(), shape_str(x.shape()), shape_str(w.shape()), group);
+    throw_bad_input(
+        "{}: input {} and weight {} do not fit group = {} (weight must be [M, C/group, k...])",
+        node.describe(), shape_str(x.shape()), shape_str(w.shape()), group);
   if (bias.is_valid() &&
       (bias.dtype() != DType::kF32 || bias.rank() != 1 || bias.dim(0) != out_channels))
     throw_bad_input("{}: bias must be f32 [{}], got {} {}", node.describe(), out_channels,
@@ -167,23 +207,20 @@ std::vector<Tensor> conv_forward(const ir::Node& node, const std::vector<Tensor>
       const float* x_plane = px + (n * in_channels + m / outputs_per_group) * in_volume;
       direct_conv_plane(x_plane, pw + m * kernel_volume, win, py + plane * out_volume);
     });
-  } else {
-    int64_t col_rows = channels_per_group * kernel_volume;
-    bool pointwise = kernel_volume == 1 && win.out == win.in &&
-                     win.pad_begin == std::array<int64_t, 3>{0, 0, 0} &&
-                     win.pad_end == std::array<int64_t, 3>{0, 0, 0};
-    // A 1x1 convolution with stride 1 and no pads reads the input as it is.
-    std::vector<float> cols(pointwise ? 0 : static_cast<size_t>(col_rows * out_volume));
+  } else if (kernel_volume == 1 && win.out == win.in &&
+             win.pad_begin == std::array<int64_t, 3>{0, 0, 0} &&
+             win.pad_end == std::array<int64_t, 3>{0, 0, 0}) {
+    // A 1x1 convolution with stride 1 and no pads is a GEMM on the input as it is.
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t g = 0; g < group; ++g) {
-        const float* x_group = px + (n * in_channels + g * channels_per_group) * in_volume;
-        if (!pointwise) im2col(x_group, win, channels_per_group, cols.data());
-        // y[Mg, out_volume] = w[Mg, Cg * kernel_volume] * cols[Cg * kernel_volume, out_volume]
-        sgemm(false, false, outputs_per_group, out_volume, col_rows, 1.0f,
-              pw + g * outputs_per_group * col_rows, pointwise ? x_group : cols.data(), 0.0f,
+        sgemm(false, false, outputs_per_group, out_volume, channels_per_group, 1.0f,
+              pw + g * outputs_per_group * channels_per_group,
+              px + (n * in_channels + g * channels_per_group) * in_volume, 0.0f,
               py + (n * out_channels + g * outputs_per_group) * out_volume);
       }
     }
+  } else {
+    conv_im2col(px, pw, batch, in_channels, out_channels, group, win, py);
   }
   if (bias.is_valid()) {
     const float* pb = bias.data<float>();
@@ -250,8 +287,7 @@ std::vector<Tensor> max_pool_forward(const ir::Node& node, const std::vector<Ten
 }
 
 // Number of taps of a window along one axis that fall inside [lo_bound, hi_bound).
-int64_t taps_within(const Window3d& w, size_t axis, int64_t o, int64_t lo_bound,
-                    int64_t hi_bound) {
+int64_t taps_within(const Window3d& w, size_t axis, int64_t o, int64_t lo_bound, int64_t hi_bound) {
   int64_t count = 0;
   for (int64_t k = 0; k < w.kernel[axis]; ++k) {
     int64_t pos = w.input_pos(axis, o, k);
@@ -262,8 +298,7 @@ int64_t taps_within(const Window3d& w, size_t axis, int64_t o, int64_t lo_bound,
 
 // x[N, C, D...] -> y[N, C, O...] mean over each window; pads count in the divisor only with
 // count_include_pad (and never the overhang ceil_mode adds past the end pads).
-std::vector<Tensor> average_pool_forward(const ir::Node& node,
-                                         const std::vector<Tensor>& inputs) {
+std::vector<Tensor> average_pool_forward(const ir::Node& node, const std::vector<Tensor>& inputs) {
   const Tensor& x = spatial_input(node, inputs);
   ir::WindowGeometry geometry = ir::resolve_window(node, spatial_of(x.shape()), {});
   Window3d win = to_3d(node, geometry);
@@ -313,15 +348,15 @@ std::vector<Tensor> average_pool_forward(const ir::Node& node,
 
 // x[N, C, D...] -> y[N, C, 1...] mean (or max) over all spatial positions
 template <bool kMax>
-std::vector<Tensor> global_pool_forward(const ir::Node& node,
-                                        const std::vector<Tensor>& inputs) {
+std::vector<Tensor> global_pool_forward(const ir::Node& node, const std::vector<Tensor>& inputs) {
   const Tensor& x = spatial_input(node, inputs);
   Shape out_shape(static_cast<size_t>(x.rank()), 1);
   out_shape[0] = x.dim(0);
   out_shape[1] = x.dim(1);
   Tensor y(DType::kF32, out_shape);
   int64_t volume = shape_numel(spatial_of(x.shape()));
-  if (volume == 0) throw_bad_input("{}: empty spatial input {}", node.describe(), shape_str(x.shape()));
+  if (volume == 0)
+    throw_bad_input("{}: empty spatial input {}", node.describe(), shape_str(x.shape()));
   const float* px = x.data<float>();
   float* py = y.data<float>();
   parallel_for(0, x.dim(0) * x.dim(1), 16, [&](int64_t plane) {
@@ -348,4 +383,4 @@ void register_conv_kernels(KernelRegistry& registry) {
   registry.add("GlobalMaxPool", global_pool_forward<true>);
 }
 
-}  // namespace aimc::runtime
+}  // namespace aimc::runtime::nn

@@ -160,7 +160,7 @@ T integer_pow(T base, E exponent) {
 
 // ---- loops ----
 
-constexpr int64_t kBlock = 16384;         // elements per parallel task
+constexpr int64_t kBlock = 16384;           // elements per parallel task
 constexpr int64_t kSerialElements = 32768;  // below this, threads cost more than they save
 
 // Calls body(begin, end) over blocks of [0, n), in parallel when n is large.
@@ -280,24 +280,28 @@ std::vector<Tensor> div_kernel(const ir::Node& node, const Inputs& inputs) {
   return {arithmetic<NumericTypes>(node, inputs, [](auto x, auto y) { return divide(x, y); })};
 }
 
+// One element of Pow in the base's dtype.
+template <typename T, typename E>
+T pow_element(T base, E exponent) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::pow(base, static_cast<float>(exponent));
+  } else if constexpr (std::is_floating_point_v<E>) {
+    return saturate_cast<T>(std::pow(static_cast<double>(base), static_cast<double>(exponent)));
+  } else {
+    return integer_pow(base, exponent);
+  }
+}
+
 // Pow: base[...], exponent[...] (any numeric dtype) -> base ^ exponent in base's dtype
 std::vector<Tensor> pow_kernel(const ir::Node& node, const Inputs& inputs) {
   const Tensor& base = input(node, inputs, 0);
   const Tensor& exponent = input(node, inputs, 1);
-  return dispatch(Types<float, int64_t, int32_t>{}, node, base.dtype(), [&]<typename T>(Tag<T>) {
-    return std::vector<Tensor>{dispatch(
-        NumericTypes{}, node, exponent.dtype(), [&]<typename E>(Tag<E>) {
-          return map_binary<T, T, E>(node, base, exponent, [](T x, E y) -> T {
-            if constexpr (std::is_floating_point_v<T>) {
-              return std::pow(x, static_cast<float>(y));
-            } else if constexpr (std::is_floating_point_v<E>) {
-              return saturate_cast<T>(std::pow(static_cast<double>(x), static_cast<double>(y)));
-            } else {
-              return integer_pow(x, y);
-            }
-          });
-        })};
-  });
+  using BaseTypes = Types<float, int64_t, int32_t>;
+  return {dispatch(BaseTypes{}, node, base.dtype(), [&]<typename T>(Tag<T>) {
+    return dispatch(NumericTypes{}, node, exponent.dtype(), [&]<typename E>(Tag<E>) {
+      return map_binary<T, T, E>(node, base, exponent, pow_element<T, E>);
+    });
+  })};
 }
 
 // ---- comparisons and logic ----
@@ -309,7 +313,8 @@ std::vector<Tensor> compare(const ir::Node& node, const Inputs& inputs, const Fn
   const Tensor& b = input(node, inputs, 1);
   check_same_dtype(node, a, b);
   return {dispatch(Types{}, node, a.dtype(), [&]<typename T>(Tag<T>) {
-    return map_binary<bool, T, T>(node, a, b, [&](T x, T y) { return static_cast<bool>(fn(x, y)); });
+    return map_binary<bool, T, T>(node, a, b,
+                                  [&](T x, T y) { return static_cast<bool>(fn(x, y)); });
   })};
 }
 
@@ -355,12 +360,11 @@ std::vector<Tensor> where_kernel(const ir::Node& node, const Inputs& inputs) {
                     dtype_name(condition.dtype()));
   }
   check_same_dtype(node, x, y);
-  Shape shape = broadcast_or_throw(node, broadcast_or_throw(node, condition.shape(), x.shape()),
-                                   y.shape());
+  Shape shape =
+      broadcast_or_throw(node, broadcast_or_throw(node, condition.shape(), x.shape()), y.shape());
   return {dispatch(AllTypes{}, node, x.dtype(), [&]<typename T>(Tag<T>) {
     Tensor out(dtype_of<T>(), shape);
-    broadcast_map3<T, bool, T, T>(condition, x, y, out,
-                                  [](bool c, T a, T b) { return c ? a : b; });
+    broadcast_map3<T, bool, T, T>(condition, x, y, out, [](bool c, T a, T b) { return c ? a : b; });
     return out;
   })};
 }
@@ -416,8 +420,8 @@ std::vector<Tensor> sum_kernel(const ir::Node& node, const Inputs& inputs) {
 
 // Mean: in0[...], in1[...], ... -> elementwise sum / count (broadcast shape)
 std::vector<Tensor> mean_kernel(const ir::Node& node, const Inputs& inputs) {
-  Tensor sum = fold_inputs<NumericTypes>(node, inputs,
-                                         [](auto x, auto y) { return wrap_add(x, y); });
+  Tensor sum =
+      fold_inputs<NumericTypes>(node, inputs, [](auto x, auto y) { return wrap_add(x, y); });
   auto count = static_cast<int64_t>(inputs.size());
   return {dispatch(NumericTypes{}, node, sum.dtype(), [&]<typename T>(Tag<T>) {
     return map_unary<T, T>(sum, [&](T v) { return divide(v, static_cast<T>(count)); });
@@ -444,10 +448,8 @@ std::vector<Tensor> numeric_unary(const ir::Node& node, const Inputs& inputs, co
 }
 
 float sigmoid(float x) {
-  // Two forms so that exp never overflows.
-  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
-  float e = std::exp(x);
-  return e / (1.0f + e);
+  // For very negative x, exp(-x) overflows to inf and the result is the correct 0.
+  return 1.0f / (1.0f + std::exp(-x));
 }
 
 float softplus(float x) {
@@ -465,7 +467,7 @@ std::vector<Tensor> tanh_kernel(const ir::Node& node, const Inputs& inputs) {
   return float_unary(node, inputs, [](float x) { return std::tanh(x); });
 }
 std::vector<Tensor> sigmoid_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, sigmoid);
+  return float_unary(node, inputs, [](float x) { return sigmoid(x); });
 }
 std::vector<Tensor> exp_kernel(const ir::Node& node, const Inputs& inputs) {
   return float_unary(node, inputs, [](float x) { return std::exp(x); });
@@ -483,7 +485,7 @@ std::vector<Tensor> ceil_kernel(const ir::Node& node, const Inputs& inputs) {
   return float_unary(node, inputs, [](float x) { return std::ceil(x); });
 }
 std::vector<Tensor> softplus_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, softplus);
+  return float_unary(node, inputs, [](float x) { return softplus(x); });
 }
 
 // LeakyRelu: x[...] f32 -> x < 0 ? alpha * x : x
@@ -495,8 +497,7 @@ std::vector<Tensor> leaky_relu_kernel(const ir::Node& node, const Inputs& inputs
 // Elu: x[...] f32 -> x < 0 ? alpha * (exp(x) - 1) : x
 std::vector<Tensor> elu_kernel(const ir::Node& node, const Inputs& inputs) {
   auto alpha = static_cast<float>(node.attr_float("alpha", 1.0));
-  return float_unary(node, inputs,
-                     [alpha](float x) { return x < 0 ? alpha * std::expm1(x) : x; });
+  return float_unary(node, inputs, [alpha](float x) { return x < 0 ? alpha * std::expm1(x) : x; });
 }
 
 // HardSigmoid: x[...] f32 -> clamp(alpha * x + beta, 0, 1)
@@ -543,8 +544,13 @@ std::vector<Tensor> clip_kernel(const ir::Node& node, const Inputs& inputs) {
     }
   }
   return {dispatch(NumericTypes{}, node, x.dtype(), [&]<typename T>(Tag<T>) {
-    T low = min_input ? min_input->data<T>()[0] : std::numeric_limits<T>::lowest();
-    T high = max_input ? max_input->data<T>()[0] : std::numeric_limits<T>::max();
+    // Before opset 11 the bounds were float attributes.
+    T low = min_input ? min_input->data<T>()[0]
+                      : saturate_cast<T>(node.attr_float(
+                            "min", static_cast<double>(std::numeric_limits<T>::lowest())));
+    T high = max_input ? max_input->data<T>()[0]
+                       : saturate_cast<T>(node.attr_float(
+                             "max", static_cast<double>(std::numeric_limits<T>::max())));
     // Comparisons (not std::clamp) so that NaN stays NaN and min > max gives max, as in numpy.
     return map_unary<T, T>(x, [low, high](T v) {
       if (v < low) v = low;
@@ -560,15 +566,26 @@ std::vector<Tensor> cast_kernel(const ir::Node& node, const Inputs& inputs) {
   int64_t to = node.require_int("to");
   DType dtype;
   switch (to) {
-    case 1: dtype = DType::kF32; break;
-    case 3: dtype = DType::kI8; break;
-    case 6: dtype = DType::kI32; break;
-    case 7: dtype = DType::kI64; break;
-    case 9: dtype = DType::kBool; break;
+    case 1:
+      dtype = DType::kF32;
+      break;
+    case 3:
+      dtype = DType::kI8;
+      break;
+    case 6:
+      dtype = DType::kI32;
+      break;
+    case 7:
+      dtype = DType::kI64;
+      break;
+    case 9:
+      dtype = DType::kBool;
+      break;
     default:
-      throw_bad_input("{}: cast to ONNX dtype {} is unsupported (aimc supports FLOAT=1, "
-                      "INT8=3, INT32=6, INT64=7, BOOL=9)",
-                      node.describe(), to);
+      throw_bad_input(
+          "{}: cast to ONNX dtype {} is unsupported (aimc supports FLOAT=1, "
+          "INT8=3, INT32=6, INT64=7, BOOL=9)",
+          node.describe(), to);
   }
   return {x.dtype() == dtype ? x : x.cast(dtype)};
 }
@@ -587,9 +604,10 @@ std::vector<Tensor> dropout_kernel(const ir::Node& node, const Inputs& inputs) {
   if (training_mode && training_mode->numel() > 0 && training_mode->item_as_int(0) != 0) {
     double drop_ratio = ratio && ratio->numel() > 0 ? ratio->item_as_double(0) : 0.5;
     if (drop_ratio != 0) {
-      throw_bad_input("{}: training-mode Dropout (ratio {}) is unsupported; aimc runs inference "
-                      "only",
-                      node.describe(), drop_ratio);
+      throw_bad_input(
+          "{}: training-mode Dropout (ratio {}) is unsupported; aimc runs inference "
+          "only",
+          node.describe(), drop_ratio);
     }
   }
   std::vector<Tensor> outputs{x};
@@ -735,6 +753,14 @@ struct LogSumExpReducer {
 };
 
 template <typename T>
+struct LogSumReducer {
+  using Acc = double;
+  Acc init() const { return 0; }
+  void add(Acc& acc, T x) const { acc += static_cast<double>(x); }
+  T finish(Acc acc, int64_t) const { return saturate_cast<T>(std::log(acc)); }
+};
+
+template <typename T>
 struct MaxReducer {
   using Acc = T;
   // An empty reduction gives the identity of max (ONNX opset 18 spells this out).
@@ -817,10 +843,9 @@ Tensor run_reduction(const Tensor& x, const ReducePlan& plan, const Reducer& red
 // the `axes` attribute, and returns which input dims are reduced; nullopt means "return the
 // input unchanged" (noop_with_empty_axes with no axes).
 std::optional<std::vector<bool>> reduced_dims_of(const ir::Node& node, const Inputs& inputs,
-                                                  int64_t rank) {
+                                                 int64_t rank) {
   const Tensor* axes_input = optional_input(inputs, 1);
-  std::vector<int64_t> axes =
-      axes_input ? axes_input->to_int_vector() : node.attr_ints("axes");
+  std::vector<int64_t> axes = axes_input ? axes_input->to_int_vector() : node.attr_ints("axes");
   std::vector<bool> reduced(static_cast<size_t>(rank), axes.empty());
   if (axes.empty()) {
     if (node.attr_int("noop_with_empty_axes", 0) != 0) return std::nullopt;
@@ -846,9 +871,8 @@ std::vector<Tensor> reduce_kernel(const ir::Node& node, const Inputs& inputs) {
   std::optional<std::vector<bool>> reduced = reduced_dims_of(node, inputs, x.rank());
   if (!reduced) return {x};
   ReducePlan plan = make_reduce_plan(x.shape(), *reduced, node.attr_int("keepdims", 1) != 0);
-  return {dispatch(NumericTypes{}, node, x.dtype(), [&]<typename T>(Tag<T>) {
-    return run_reduction<T>(x, plan, Reducer<T>{});
-  })};
+  return {dispatch(NumericTypes{}, node, x.dtype(),
+                   [&]<typename T>(Tag<T>) { return run_reduction<T>(x, plan, Reducer<T>{}); })};
 }
 
 // ArgMax / ArgMin: x[outer, n, inner] -> i64 index along the axis of the extreme element
@@ -867,8 +891,7 @@ std::vector<Tensor> arg_reduce_kernel(const ir::Node& node, const Inputs& inputs
   auto axis_index = static_cast<size_t>(normalized);
   int64_t n = shape[axis_index];
   if (n == 0) {
-    throw_bad_input("{}: cannot take the index of an extreme along an empty axis",
-                    node.describe());
+    throw_bad_input("{}: cannot take the index of an extreme along an empty axis", node.describe());
   }
   int64_t outer = shape_numel(Shape(shape.begin(), shape.begin() + normalized));
   int64_t inner = shape_numel(Shape(shape.begin() + normalized + 1, shape.end()));
@@ -947,6 +970,7 @@ void register_elementwise_kernels(KernelRegistry& registry) {
   registry.add("ReduceL1", reduce_kernel<L1Reducer>);
   registry.add("ReduceL2", reduce_kernel<L2Reducer>);
   registry.add("ReduceLogSumExp", reduce_kernel<LogSumExpReducer>);
+  registry.add("ReduceLogSum", reduce_kernel<LogSumReducer>);
   registry.add("ReduceMax", reduce_kernel<MaxReducer>);
   registry.add("ReduceMin", reduce_kernel<MinReducer>);
   registry.add("ArgMax", arg_reduce_kernel<true>);

@@ -7,10 +7,10 @@
 #include "aimc/runtime/broadcast.h"
 #include "aimc/runtime/nn_kernels.h"
 
-namespace aimc::runtime {
+namespace aimc::runtime::nn {
 
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, const float* b, float beta, float* c) {
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           const float* b, float beta, float* c) {
   if (m == 0 || n == 0) return;
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
     throw_runtime("sgemm: size {}x{}x{} exceeds the BLAS integer range", m, n, k);
@@ -126,8 +126,8 @@ std::vector<Tensor> matmul_forward(const ir::Node& node, const std::vector<Tenso
       int64_t m = plan.m, n = plan.n, k = plan.k;
       if (plan.b_shared) {
         // One tall product: every batch of a against the same b.
-        sgemm(false, false, static_cast<int64_t>(plan.a_index.size()) * m, n, k, 1.0f, pa, pb,
-              0.0f, py);
+        sgemm(false, false, static_cast<int64_t>(plan.a_index.size()) * m, n, k, 1.0f, pa, pb, 0.0f,
+              py);
         break;
       }
       for (size_t t = 0; t < plan.a_index.size(); ++t) {
@@ -136,8 +136,12 @@ std::vector<Tensor> matmul_forward(const ir::Node& node, const std::vector<Tenso
       }
       break;
     }
-    case DType::kI64: matmul_integer(plan, a.data<int64_t>(), b.data<int64_t>(), y.data<int64_t>()); break;
-    case DType::kI32: matmul_integer(plan, a.data<int32_t>(), b.data<int32_t>(), y.data<int32_t>()); break;
+    case DType::kI64:
+      matmul_integer(plan, a.data<int64_t>(), b.data<int64_t>(), y.data<int64_t>());
+      break;
+    case DType::kI32:
+      matmul_integer(plan, a.data<int32_t>(), b.data<int32_t>(), y.data<int32_t>());
+      break;
     default:
       throw_bad_input("{}: dtype {} is not supported (f32, i64, i32)", node.describe(),
                       dtype_name(a.dtype()));
@@ -200,8 +204,8 @@ std::vector<Tensor> linear_forward(const ir::Node& node, const std::vector<Tenso
   Shape out_shape = x.shape();
   out_shape.back() = n;
   Tensor y(DType::kF32, out_shape);
-  int64_t rows = k == 0 ? shape_numel(Shape(x.shape().begin(), x.shape().end() - 1))
-                        : x.numel() / k;
+  int64_t rows =
+      k == 0 ? shape_numel(Shape(x.shape().begin(), x.shape().end() - 1)) : x.numel() / k;
   float* py = y.data<float>();
   if (bias.is_valid()) {
     if (bias.dtype() != DType::kF32 || bias.rank() != 1 || bias.dim(0) != n)
@@ -224,4 +228,4 @@ void register_linalg_kernels(KernelRegistry& registry) {
   registry.add("linear", linear_forward);
 }
 
-}  // namespace aimc::runtime
+}  // namespace aimc::runtime::nn

@@ -72,7 +72,8 @@ int64_t checked_mul(const Node& node, int64_t a, int64_t b) {
 void check_output_shape(const Node& node, const Shape& shape) {
   int64_t numel = 1;
   for (int64_t d : shape) {
-    if (d < 0) throw_bad_input("{}: output shape {} is negative", node.describe(), shape_str(shape));
+    if (d < 0)
+      throw_bad_input("{}: output shape {} is negative", node.describe(), shape_str(shape));
     numel = checked_mul(node, numel, d);
   }
 }
@@ -88,9 +89,15 @@ int64_t product(const Shape& shape, size_t begin, size_t end) {
 template <typename Fn>
 void dispatch_element_size(DType dtype, Fn&& fn) {
   switch (dtype_size(dtype)) {
-    case 1: fn(std::integral_constant<size_t, 1>{}); return;
-    case 4: fn(std::integral_constant<size_t, 4>{}); return;
-    case 8: fn(std::integral_constant<size_t, 8>{}); return;
+    case 1:
+      fn(std::integral_constant<size_t, 1>{});
+      return;
+    case 4:
+      fn(std::integral_constant<size_t, 4>{});
+      return;
+    case 8:
+      fn(std::integral_constant<size_t, 8>{});
+      return;
   }
   AIMC_ASSERT(false, "no kernel for element size {}", dtype_size(dtype));
 }
@@ -179,9 +186,8 @@ void copy_view(std::byte* out, const std::byte* in, const StridedView& full_view
 Tensor materialize(const Tensor& in, const StridedView& view) {
   Tensor out(in.dtype(), view.dims);
   if (out.numel() == 0) return out;
-  dispatch_element_size(in.dtype(), [&](auto size) {
-    copy_view<decltype(size)::value>(out.raw(), in.raw(), view);
-  });
+  dispatch_element_size(
+      in.dtype(), [&](auto size) { copy_view<decltype(size)::value>(out.raw(), in.raw(), view); });
   return out;
 }
 
@@ -270,8 +276,8 @@ std::vector<Tensor> transpose_kernel(const Node& node, const std::vector<Tensor>
     for (int64_t i = rank - 1; i >= 0; --i) perm.push_back(i);
   }
   if (static_cast<int64_t>(perm.size()) != rank)
-    throw_bad_input("{}: perm has {} entries for an input of rank {}", node.describe(),
-                    perm.size(), rank);
+    throw_bad_input("{}: perm has {} entries for an input of rank {}", node.describe(), perm.size(),
+                    rank);
   std::vector<bool> seen(static_cast<size_t>(rank), false);
   for (int64_t& p : perm) {
     p = normalize_axis(node, p, rank, "perm entry");
@@ -331,8 +337,8 @@ std::vector<Tensor> flatten_kernel(const Node& node, const std::vector<Tensor>& 
     throw_bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, rank);
   if (axis < 0) axis += rank;
   size_t split = static_cast<size_t>(axis);
-  return {data.reshaped({product(data.shape(), 0, split),
-                         product(data.shape(), split, data.shape().size())})};
+  return {data.reshaped(
+      {product(data.shape(), 0, split), product(data.shape(), split, data.shape().size())})};
 }
 
 // Squeeze's and Unsqueeze's axes: input 1 (opset 13+) or the attribute of older opsets.
@@ -454,7 +460,9 @@ std::vector<Tensor> split_kernel(const Node& node, const std::vector<Tensor>& in
                     count);
   int64_t sum = 0;
   for (int64_t s : sizes) {
-    if (s < 0) throw_bad_input("{}: split entry {} is negative", node.describe(), s);
+    if (s < 0 || s > total)
+      throw_bad_input("{}: split entry {} is out of range for axis {} of size {}", node.describe(),
+                      s, axis, total);
     sum += s;
   }
   if (sum != total)
@@ -491,10 +499,9 @@ std::vector<Tensor> slice_kernel(const Node& node, const std::vector<Tensor>& in
   } else {
     steps.assign(starts.size(), 1);
   }
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
-    throw_bad_input("{}: starts, ends, axes and steps have lengths {}, {}, {}, {}",
-                    node.describe(), starts.size(), ends.size(), axes.size(), steps.size());
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    throw_bad_input("{}: starts, ends, axes and steps have lengths {}, {}, {}, {}", node.describe(),
+                    starts.size(), ends.size(), axes.size(), steps.size());
   Shape strides = shape_strides(data.shape());
   StridedView view{data.shape(), strides, 0};
   std::vector<bool> seen(static_cast<size_t>(rank), false);
@@ -513,15 +520,18 @@ std::vector<Tensor> slice_kernel(const Node& node, const std::vector<Tensor>& in
     } else if (step > 0) {
       start = std::clamp<int64_t>(start, 0, size);
       end = std::clamp<int64_t>(end, 0, size);
-      if (end > start) length = (end - start + step - 1) / step;
+      if (end > start) length = 1 + (end - start - 1) / step;
     } else {
       start = std::clamp<int64_t>(start, 0, size - 1);
       end = std::clamp<int64_t>(end, -1, size - 1);
-      if (start > end) length = (start - end - step - 1) / -step;
+      // -step would overflow for INT64_MIN; any step past the axis takes one element anyway.
+      int64_t magnitude = std::min(-(step + 1), size) + 1;
+      if (start > end) length = 1 + (start - end - 1) / magnitude;
     }
     view.dims[axis] = length;
     view.offset += length ? start * strides[axis] : 0;
-    view.strides[axis] = strides[axis] * step;
+    // With two or more elements |step| < size, so the product cannot overflow.
+    view.strides[axis] = length > 1 ? strides[axis] * step : strides[axis];
   }
   return {materialize(data, view)};
 }
@@ -560,8 +570,7 @@ std::vector<Tensor> gather_kernel(const Node& node, const std::vector<Tensor>& i
 
 template <size_t E>
 void gather_elements(std::byte* out, const std::byte* data, const Shape& data_shape,
-                     const Shape& index_shape, const std::vector<int64_t>& indices,
-                     size_t axis) {
+                     const Shape& index_shape, const std::vector<int64_t>& indices, size_t axis) {
   Shape data_strides = shape_strides(data_shape);
   Shape index(index_shape.size(), 0);
   int64_t count = static_cast<int64_t>(indices.size());
@@ -614,9 +623,8 @@ std::vector<Tensor> shape_kernel(const Node& node, const std::vector<Tensor>& in
   };
   int64_t start = clamp_index(node.attr_int("start", 0));
   int64_t end = std::max(start, clamp_index(node.attr_int("end", rank)));
-  return {Tensor::from_vector<int64_t>({end - start},
-                                       std::vector<int64_t>(dims.begin() + start,
-                                                            dims.begin() + end))};
+  return {Tensor::from_vector<int64_t>(
+      {end - start}, std::vector<int64_t>(dims.begin() + start, dims.begin() + end))};
 }
 
 std::vector<Tensor> size_kernel(const Node&, const std::vector<Tensor>& inputs) {
@@ -647,7 +655,8 @@ std::vector<Tensor> constant_kernel(const Node& node, const std::vector<Tensor>&
 
 // Fills `count` elements of `out` with copies of the `element`-byte value at `value`.
 void fill_bytes(std::byte* out, int64_t count, const std::byte* value, size_t element) {
-  bool all_zero = std::all_of(value, value + element, [](std::byte b) { return b == std::byte{0}; });
+  bool all_zero =
+      std::all_of(value, value + element, [](std::byte b) { return b == std::byte{0}; });
   if (all_zero) {
     std::memset(out, 0, static_cast<size_t>(count) * element);
     return;
@@ -665,8 +674,7 @@ std::vector<Tensor> constant_of_shape_kernel(const Node& node, const std::vector
   if (!node.has_attr("value")) return {Tensor(DType::kF32, shape)};
   const Tensor& value = node.attr_tensor("value");
   if (value.numel() != 1)
-    throw_bad_input("{}: value must hold one element, it holds {}", node.describe(),
-                    value.numel());
+    throw_bad_input("{}: value must hold one element, it holds {}", node.describe(), value.numel());
   Tensor out(value.dtype(), shape);
   fill_bytes(out.raw(), out.numel(), value.raw(), dtype_size(value.dtype()));
   return {out};
@@ -710,9 +718,12 @@ std::vector<Tensor> range_kernel(const Node& node, const std::vector<Tensor>& in
                       dtype_name(inputs[i].dtype()), dtype_name(inputs[0].dtype()));
   }
   switch (inputs[0].dtype()) {
-    case DType::kF32: return {range_values<float>(inputs[0], inputs[1], inputs[2], node)};
-    case DType::kI64: return {range_values<int64_t>(inputs[0], inputs[1], inputs[2], node)};
-    case DType::kI32: return {range_values<int32_t>(inputs[0], inputs[1], inputs[2], node)};
+    case DType::kF32:
+      return {range_values<float>(inputs[0], inputs[1], inputs[2], node)};
+    case DType::kI64:
+      return {range_values<int64_t>(inputs[0], inputs[1], inputs[2], node)};
+    case DType::kI32:
+      return {range_values<int32_t>(inputs[0], inputs[1], inputs[2], node)};
     default:
       throw_bad_input("{}: Range does not support {}", node.describe(),
                       dtype_name(inputs[0].dtype()));
@@ -772,7 +783,9 @@ enum class PadMode { kConstant, kReflect, kEdge };
 
 // Where output position `o` of a padded axis reads from in the input, -1 for the constant.
 int64_t pad_source(int64_t o, int64_t begin, int64_t size, PadMode mode) {
-  int64_t i = o - begin;
+  int64_t i = 0;
+  // Pads near the int64 limits: a position that far out is simply past the end.
+  if (__builtin_sub_overflow(o, begin, &i)) i = std::numeric_limits<int64_t>::max();
   if (i >= 0 && i < size) return i;
   if (mode == PadMode::kConstant || size == 0) return -1;
   if (mode == PadMode::kEdge) return i < 0 ? 0 : size - 1;
@@ -857,13 +870,12 @@ std::vector<Tensor> pad_kernel(const Node& node, const std::vector<Tensor>& inpu
   std::vector<std::vector<int64_t>> sources(static_cast<size_t>(rank));
   for (size_t k = 0; k < shape.size(); ++k) {
     int64_t size = data.shape()[k];
-    shape[k] = size + begins[k] + ends[k];
-    if (shape[k] < 0)
-      throw_bad_input("{}: pads {} and {} shrink axis {} of size {} below zero", node.describe(),
-                      begins[k], ends[k], k, size);
+    if (__builtin_add_overflow(size, begins[k], &shape[k]) ||
+        __builtin_add_overflow(shape[k], ends[k], &shape[k]) || shape[k] < 0)
+      throw_bad_input("{}: pads {} and {} make axis {} of size {} negative or too large",
+                      node.describe(), begins[k], ends[k], k, size);
     if (mode != PadMode::kConstant && size == 0 && shape[k] > 0)
-      throw_bad_input("{}: cannot pad an empty axis {} in {} mode", node.describe(), k,
-                      mode_name);
+      throw_bad_input("{}: cannot pad an empty axis {} in {} mode", node.describe(), k, mode_name);
   }
   check_output_shape(node, shape);
   for (size_t k = 0; k < shape.size(); ++k) {
@@ -945,8 +957,8 @@ std::vector<Tensor> cumsum_kernel(const Node& node, const std::vector<Tensor>& i
   const Tensor& x = inputs[0];
   if (inputs[1].numel() != 1) throw_bad_input("{}: axis must be a scalar", node.describe());
   if (x.rank() == 0) throw_bad_input("{}: input must have rank 1 or more", node.describe());
-  size_t axis = static_cast<size_t>(
-      normalize_axis(node, int_values(node, inputs[1], "axis")[0], x.rank()));
+  size_t axis =
+      static_cast<size_t>(normalize_axis(node, int_values(node, inputs[1], "axis")[0], x.rank()));
   bool exclusive = node.attr_int("exclusive", 0) != 0;
   bool reverse = node.attr_int("reverse", 0) != 0;
   int64_t outer = product(x.shape(), 0, axis);

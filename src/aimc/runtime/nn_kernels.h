@@ -1,5 +1,6 @@
 // Internal to the runtime: the neural-network kernel families (one .cpp each) and the
-// helpers they share. register_nn_kernels() (kernel.h) calls the three registrations.
+// helpers they share. runtime::register_nn_kernels() (kernel.h) calls the three
+// registrations.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 #include "aimc/ir/graph.h"
 #include "aimc/runtime/kernel.h"
 
-namespace aimc::runtime {
+namespace aimc::runtime::nn {
 
 void register_linalg_kernels(KernelRegistry& registry);  // MatMul, matmul, Gemm, linear
 void register_conv_kernels(KernelRegistry& registry);    // Conv, conv, pooling
@@ -17,8 +18,8 @@ void register_norm_kernels(KernelRegistry& registry);    // normalisations, soft
 
 // c[m, n] = alpha * op(a) * op(b) + beta * c with contiguous row-major operands
 // (op(a) is [m, k]: a is [m, k], or [k, m] when trans_a). OpenBLAS sgemm; handles empty sizes.
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, const float* b, float beta, float* c);
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           const float* b, float beta, float* c);
 
 // inputs[i], or an invalid Tensor when the optional input i is omitted.
 inline const Tensor& optional_input(const std::vector<Tensor>& inputs, size_t i) {
@@ -32,4 +33,4 @@ const Tensor& f32_input(const ir::Node& node, const std::vector<Tensor>& inputs,
 // axis in [-rank, rank) made non-negative; Error(kBadInput) naming the node otherwise.
 int64_t normalize_axis(const ir::Node& node, int64_t axis, int64_t rank);
 
-}  // namespace aimc::runtime
+}  // namespace aimc::runtime::nn

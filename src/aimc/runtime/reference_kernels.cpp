@@ -119,8 +119,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   return y;
 }
 
-Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias,
-            const ir::WindowGeometry& window, int64_t group) {
+Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias, const ir::WindowGeometry& window,
+            int64_t group) {
   size_t rank = window.rank();
   int64_t batch = x.dim(0);
   int64_t in_channels = x.dim(1);

@@ -25,7 +25,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
 
 // Direct N-d convolution (cross-correlation): x[N, C, D...] * w[M, C/group, k...] + bias[M]
 // (bias optional) with the given window (pads explicit).
-Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias,
-            const ir::WindowGeometry& window, int64_t group);
+Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias, const ir::WindowGeometry& window,
+            int64_t group);
 
 }  // namespace aimc::runtime::reference
