@@ -5,9 +5,12 @@ cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build --target aimc
-model=tests/data/models/vit_tiny_op17.onnx
+model=models/vit-fmnist.onnx
 echo "== aimc inspect $model"
 build/aimc inspect "$model"
 echo
-echo "== aimc run $model"
-build/aimc run "$model" --input image=tests/data/models/vit_tiny_op17.input.npy --output-dir out/demo
+echo "== aimc run $model (PyTorch's first 64 test inputs)"
+build/aimc run "$model" --input image=models/vit-fmnist.ref-input.npy --output-dir out/demo
+echo
+echo "== aimc eval $model --dataset fashion-mnist"
+build/aimc eval "$model" --dataset fashion-mnist

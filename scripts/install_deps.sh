@@ -9,6 +9,7 @@ packages=(
   libopenblas-dev libopenblas0-pthread
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev dataset-fashion-mnist fortunes
 )
 if [[ "${AIMC_WITH_TORCH:-0}" == "1" ]]; then
   packages+=(python3-torch python3-onnx python3-numpy)

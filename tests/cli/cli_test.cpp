@@ -1,7 +1,9 @@
 // The `aimc` command as a user runs it: exit codes, messages, files written (or not).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -27,7 +29,11 @@ struct Result {
 };
 
 Result aimc(const std::string& args) {
-  fs::path err_file = fs::temp_directory_path() / "aimc_cli_test_stderr.txt";
+  // A file per call and per process: ctest runs several of these binaries at once.
+  static int calls = 0;
+  fs::path err_file = fs::temp_directory_path() / ("aimc_cli_test_stderr_" +
+                                                   std::to_string(getpid()) + "_" +
+                                                   std::to_string(calls++) + ".txt");
   std::string command = std::string(AIMC_BINARY) + " " + args + " 2>" + err_file.string();
   Result result;
   FILE* pipe = popen(command.c_str(), "r");
@@ -38,6 +44,8 @@ Result aimc(const std::string& args) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream err(err_file);
   result.err.assign(std::istreambuf_iterator<char>(err), {});
+  err.close();
+  fs::remove(err_file);
   return result;
 }
 
@@ -49,12 +57,15 @@ fs::path fresh_dir(const std::string& name) {
 
 bool empty_or_missing(const fs::path& dir) { return !fs::exists(dir) || fs::is_empty(dir); }
 
-#define EXPECT_BAD_INPUT(result, fragment)                                         \
-  do {                                                                            \
-    EXPECT_EQ((result).exit_code, 2) << (result).err;                             \
-    EXPECT_NE((result).err.find(fragment), std::string::npos) << (result).err;    \
-    EXPECT_EQ(std::count((result).err.begin(), (result).err.end(), '\n'), 1)      \
-        << "one clear message expected:\n" << (result).err;                      \
+// Evaluates `call` once: the result is bound before any expectation reads it.
+#define EXPECT_BAD_INPUT(call, fragment)                                                   \
+  do {                                                                                    \
+    const Result bad_input_result = (call);                                               \
+    const std::string& bad_input_err = bad_input_result.err;                              \
+    EXPECT_EQ(bad_input_result.exit_code, 2) << bad_input_err;                            \
+    EXPECT_NE(bad_input_err.find(fragment), std::string::npos) << bad_input_err;          \
+    EXPECT_EQ(std::count(bad_input_err.begin(), bad_input_err.end(), '\n'), 1)           \
+        << "one clear message expected:\n" << bad_input_err;                             \
   } while (0)
 
 TEST(Cli, UsageErrorsExitWithTwo) {

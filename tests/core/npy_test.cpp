@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "aimc/core/npy.h"
 
@@ -21,7 +23,9 @@ void expect_round_trip(Shape shape, std::vector<T> values) {
   Tensor back = read_npy(path);
   EXPECT_EQ(back.dtype(), t.dtype());
   EXPECT_EQ(back.shape(), t.shape());
-  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(back.data<T>()[i], values[i]) << i;
+  // Bytes, not values: f16 has no operator==, and NaN payloads must survive too.
+  ASSERT_EQ(back.nbytes(), t.nbytes());
+  EXPECT_EQ(std::memcmp(back.raw(), t.raw(), t.nbytes()), 0);
   std::remove(path.c_str());
 }
 
@@ -31,8 +35,29 @@ TEST(Npy, RoundTripsEveryDtype) {
   expect_round_trip<int32_t>({1, 2, 2}, {-5, 6, 2147483647, 0});
   expect_round_trip<int8_t>({4}, {-128, 127, 0, 3});
   expect_round_trip<bool>({2, 1}, {true, false});
+  expect_round_trip<double>({3}, {1e300, -0.1, std::numeric_limits<double>::quiet_NaN()});
+  expect_round_trip<Float16>({2, 2},
+                             {Float16{0x3C00}, Float16{0x7BFF}, Float16{0x8001}, Float16{0x7E00}});
+  expect_round_trip<uint8_t>({4}, {0, 1, 128, 255});
+  expect_round_trip<int16_t>({3}, {-32768, 32767, -1});
+  expect_round_trip<uint16_t>({2}, {65535, 7});
+  expect_round_trip<uint32_t>({2}, {4294967295u, 0});
+  expect_round_trip<uint64_t>({2}, {18446744073709551615ull, 1ull << 63});
   expect_round_trip<float>({}, {42.f});     // scalar
   expect_round_trip<float>({0, 3}, {});     // empty
+}
+
+// The descr numpy 1.24 writes for each dtype (np.dtype(x).str).
+TEST(Npy, WritesNumpyDescrCodes) {
+  const std::vector<std::pair<DType, std::string>> expected = {
+      {DType::kF32, "<f4"}, {DType::kF64, "<f8"}, {DType::kF16, "<f2"}, {DType::kI64, "<i8"},
+      {DType::kI32, "<i4"}, {DType::kI16, "<i2"}, {DType::kI8, "|i1"},  {DType::kU64, "<u8"},
+      {DType::kU32, "<u4"}, {DType::kU16, "<u2"}, {DType::kU8, "|u1"},  {DType::kBool, "|b1"}};
+  for (const auto& [dtype, descr] : expected) {
+    std::string bytes = serialize_npy(Tensor(dtype, {1}));
+    EXPECT_NE(bytes.find("'descr': '" + descr + "'"), std::string::npos) << dtype_name(dtype);
+    EXPECT_EQ(parse_npy(bytes, "x.npy").dtype(), dtype) << descr;
+  }
 }
 
 // Bytes written by numpy 1.24 for np.arange(6, dtype=np.float32).reshape(2, 3).
@@ -76,9 +101,12 @@ TEST(Npy, RejectsMalformedFiles) {
   expect_bad(good.substr(0, 20), "truncated");
   expect_bad(good.substr(0, good.size() - 1), "needs");  // data truncated
   expect_bad(good + "x", "needs");                       // trailing bytes
-  std::string f8 = good;
-  f8.replace(f8.find("<f4"), 3, "<f8");
-  expect_bad(f8, "dtype");
+  std::string complex = good;
+  complex.replace(complex.find("<f4"), 3, "<c8");
+  expect_bad(complex, "dtype");
+  std::string big_endian = good;
+  big_endian.replace(big_endian.find("<f4"), 3, ">f4");
+  expect_bad(big_endian, "dtype");
   std::string fortran = good;
   fortran.replace(fortran.find("False"), 5, "True ");
   expect_bad(fortran, "Fortran");

@@ -4,9 +4,10 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include "aimc/core/npy.h"
@@ -153,8 +154,8 @@ TEST(OnnxErrors, CanonicalOpNamesAreNotOnnxOps) {
 }
 
 TEST(OnnxErrors, OpsetOutOfRange) {
-  std::string msg = error_of([] { parse(tiny_model("Relu", 6)); });
-  EXPECT_NE(msg.find("opset 6"), std::string::npos) << msg;
+  std::string msg = error_of([] { parse(tiny_model("Relu", 0)); });
+  EXPECT_NE(msg.find("opset 0"), std::string::npos) << msg;
   msg = error_of([] { parse(tiny_model("Relu", 18)); });
   EXPECT_NE(msg.find("opset 18"), std::string::npos) << msg;
 }
@@ -185,20 +186,23 @@ TEST(OnnxErrors, UndefinedInputAndUnsupportedDtype) {
   std::string msg = error_of([&] { parse(model); });
   EXPECT_NE(msg.find("nowhere"), std::string::npos) << msg;
 
-  auto u8 = tiny_model();
-  u8.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
-      onnx::TensorProto::UINT8);
-  msg = error_of([&] { parse(u8); });
-  EXPECT_NE(msg.find("uint8"), std::string::npos) << msg;
+  auto bf16 = tiny_model();
+  bf16.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::BFLOAT16);
+  msg = error_of([&] { parse(bf16); });
+  EXPECT_NE(msg.find("bfloat16"), std::string::npos) << msg;
 }
 
-onnx::ModelProto model_with_weight(onnx::TensorProto weight) {
-  auto model = tiny_model("Add");
+onnx::ModelProto model_with_weight_on(onnx::ModelProto model, onnx::TensorProto weight) {
   auto* graph = model.mutable_graph();
   graph->mutable_node(0)->add_input("w");
   weight.set_name("w");
   *graph->add_initializer() = weight;
   return model;
+}
+
+onnx::ModelProto model_with_weight(onnx::TensorProto weight) {
+  return model_with_weight_on(tiny_model("Add"), std::move(weight));
 }
 
 TEST(OnnxInitializers, RawAndTypedDataAgree) {
@@ -220,6 +224,84 @@ TEST(OnnxInitializers, RawAndTypedDataAgree) {
   typed.add_float_data(9.f);  // five values for four elements
   std::string msg = error_of([&] { parse(model_with_weight(typed)); });
   EXPECT_NE(msg.find("'w'"), std::string::npos) << msg;
+}
+
+// Each ONNX element type in the typed field the ONNX spec assigns it (FLOAT16 as bits in
+// int32_data, UINT32 and UINT64 in uint64_data), and FLOAT16 as raw_data.
+TEST(OnnxInitializers, EveryNumericTypeFromItsTypedField) {
+  struct Case {
+    onnx::TensorProto::DataType type;
+    DType dtype;
+    std::function<void(onnx::TensorProto&)> fill;
+    std::vector<double> expected;
+  };
+  const std::vector<Case> cases = {
+      {onnx::TensorProto::DOUBLE,
+       DType::kF64,
+       [](auto& t) {
+         for (double v : {0.1, -2.5, 1e300, 0.0}) t.add_double_data(v);
+       },
+       {0.1, -2.5, 1e300, 0.0}},
+      {onnx::TensorProto::FLOAT16,
+       DType::kF16,
+       [](auto& t) {
+         for (int v : {0x3C00, 0xC100, 0x7BFF, 0x0001}) t.add_int32_data(v);
+       },
+       {1.0, -2.5, 65504.0, std::ldexp(1.0, -24)}},
+      {onnx::TensorProto::FLOAT16,
+       DType::kF16,
+       [](auto& t) {
+         const uint16_t bits[] = {0x3C00, 0xC100, 0x7BFF, 0x0001};
+         t.set_raw_data(std::string(reinterpret_cast<const char*>(bits), sizeof(bits)));
+       },
+       {1.0, -2.5, 65504.0, std::ldexp(1.0, -24)}},
+      {onnx::TensorProto::UINT8,
+       DType::kU8,
+       [](auto& t) {
+         for (int v : {0, 255, 128, 7}) t.add_int32_data(v);
+       },
+       {0, 255, 128, 7}},
+      {onnx::TensorProto::INT16,
+       DType::kI16,
+       [](auto& t) {
+         for (int v : {-32768, 32767, -1, 0}) t.add_int32_data(v);
+       },
+       {-32768, 32767, -1, 0}},
+      {onnx::TensorProto::UINT16,
+       DType::kU16,
+       [](auto& t) {
+         for (int v : {65535, 0, 1, 40000}) t.add_int32_data(v);
+       },
+       {65535, 0, 1, 40000}},
+      {onnx::TensorProto::UINT32,
+       DType::kU32,
+       [](auto& t) {
+         for (uint64_t v : {4294967295ull, 0ull, 1ull, 3000000000ull}) t.add_uint64_data(v);
+       },
+       {4294967295.0, 0, 1, 3000000000.0}},
+      {onnx::TensorProto::UINT64,
+       DType::kU64,
+       [](auto& t) {
+         for (uint64_t v : {1ull << 63, 0ull, 1ull, 1ull << 53}) t.add_uint64_data(v);
+       },
+       {std::ldexp(1.0, 63), 0, 1, std::ldexp(1.0, 53)}},
+  };
+  for (const Case& c : cases) {
+    auto model = tiny_model("Add");
+    model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+        c.type);
+    onnx::TensorProto w;
+    w.set_data_type(c.type);
+    w.add_dims(4);
+    c.fill(w);
+    auto graph = parse(model_with_weight_on(std::move(model), w));
+    const Tensor& constant = graph->find_value("w")->constant;
+    ASSERT_EQ(constant.dtype(), c.dtype) << dtype_name(c.dtype);
+    for (int64_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(constant.item_as_double(i), c.expected[static_cast<size_t>(i)])
+          << dtype_name(c.dtype) << " " << i;
+    }
+  }
 }
 
 TEST(OnnxInitializers, ExternalDataIsReadOrRejectedClearly) {

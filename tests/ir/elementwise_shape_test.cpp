@@ -154,7 +154,9 @@ TEST(ElementwiseShapes, DtypeRules) {
   Value* cast = infer(g, "Cast", {a}, {{"to", int64_t{7}}})->outputs[0];
   EXPECT_EQ(cast->dtype, DType::kI64);
   EXPECT_EQ(*cast->shape, *a->shape);
-  std::string message = error_of([&] { infer(g, "Cast", {a}, {{"to", int64_t{10}}}); });
+  EXPECT_EQ(infer(g, "Cast", {a}, {{"to", int64_t{10}}})->outputs[0]->dtype, DType::kF16);
+  EXPECT_EQ(infer(g, "Cast", {a}, {{"to", int64_t{2}}})->outputs[0]->dtype, DType::kU8);
+  std::string message = error_of([&] { infer(g, "Cast", {a}, {{"to", int64_t{16}}}); });  // bf16
   EXPECT_NE(message.find("Cast_node"), std::string::npos) << message;
   EXPECT_NE(message.find("unsupported"), std::string::npos) << message;
   Node* dropout = infer(g, "Dropout", {a}, {}, 2);

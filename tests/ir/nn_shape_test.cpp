@@ -221,6 +221,10 @@ TEST_F(NnShapeTest, BatchNormalization) {
     infer("BatchNormalization",
           {input({d(1), d(7), d(4)}), params(), params(), params(), params()});
   });
+  expect_bad_input([&] {
+    infer("BatchNormalization", {input({d(1), d(8), d(4)}), params(), params(), params(), params()},
+          {}, 3);
+  });
 }
 
 TEST_F(NnShapeTest, LayerNormalizationStatsOutputs) {

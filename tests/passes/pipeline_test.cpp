@@ -134,6 +134,10 @@ struct ModelCase {
   std::map<std::string, int> canonical_ops;  // counts of these ops after canonicalize()
 };
 
+void PrintTo(const ModelCase& model_case, std::ostream* os) {
+  *os << model_case.name;
+}
+
 class CanonicalizeModel : public testing::TestWithParam<ModelCase> {};
 
 TEST_P(CanonicalizeModel, MatchesReferenceOutputs) {

@@ -359,12 +359,181 @@ TEST(Elementwise, CastSupportsOurDtypesOnly) {
   EXPECT_EQ(values_of<int64_t>(l), (std::vector<int64_t>{1, -2, 0}));
   EXPECT_EQ(values_of<bool>(run1("Cast", {x}, {{"to", int64_t{9}}})),
             (std::vector<bool>{true, true, false}));
-  EXPECT_EQ(run1("Cast", {l}, {{"to", int64_t{1}}}).dtype(), DType::kF32);
-  EXPECT_EQ(run1("Cast", {l}, {{"to", int64_t{6}}}).dtype(), DType::kI32);
-  EXPECT_EQ(run1("Cast", {l}, {{"to", int64_t{3}}}).dtype(), DType::kI8);
-  std::string message = error_of([&] { run1("Cast", {x}, {{"to", int64_t{11}}}); });
-  EXPECT_NE(message.find("test_Cast"), std::string::npos) << message;
-  EXPECT_NE(message.find("unsupported"), std::string::npos) << message;
+  // ONNX TensorProto codes.
+  const std::pair<int64_t, DType> codes[] = {
+      {1, DType::kF32},  {2, DType::kU8},   {3, DType::kI8},   {4, DType::kU16},
+      {5, DType::kI16},  {6, DType::kI32},  {7, DType::kI64},  {9, DType::kBool},
+      {10, DType::kF16}, {11, DType::kF64}, {12, DType::kU32}, {13, DType::kU64}};
+  for (const auto& [code, dtype] : codes) {
+    Tensor y = run1("Cast", {l}, {{"to", code}});
+    EXPECT_EQ(y.dtype(), dtype) << code;
+    EXPECT_EQ(y.item_as_double(0), 1.0) << code;
+  }
+  EXPECT_EQ(run1("Cast", {l}, {{"to", int64_t{2}}}).item_as_int(1), 254);  // -2 wraps
+  // f16 -> f64 is exact; f64 -> f16 rounds to nearest even.
+  Tensor third = run1("Cast", {Tensor::scalar<double>(1.0 / 3.0)}, {{"to", int64_t{10}}});
+  EXPECT_EQ(third.data<Float16>()[0].bits, 0x3555);
+  EXPECT_EQ(run1("Cast", {third}, {{"to", int64_t{11}}}).data<double>()[0], 0.333251953125);
+  for (int64_t unsupported : {8, 14, 15, 16}) {  // STRING, COMPLEX64/128, BFLOAT16
+    std::string message = error_of([&] { run1("Cast", {x}, {{"to", unsupported}}); });
+    EXPECT_NE(message.find("test_Cast"), std::string::npos) << message;
+    EXPECT_NE(message.find("unsupported"), std::string::npos) << message;
+  }
+}
+
+// Integer arithmetic of `T` against the same operation done in uint64 and truncated, which is
+// what two's complement hardware (and numpy) computes.
+template <typename T>
+void expect_wrapping_arithmetic(uint32_t seed) {
+  std::mt19937_64 gen(seed);
+  std::vector<T> a_values(64), b_values(64);
+  for (size_t i = 0; i < a_values.size(); ++i) {
+    a_values[i] = static_cast<T>(gen());
+    b_values[i] = static_cast<T>(gen());
+  }
+  a_values[0] = std::numeric_limits<T>::max();
+  b_values[0] = 1;
+  a_values[1] = std::numeric_limits<T>::lowest();
+  b_values[1] = 1;
+  Tensor a = Tensor::from_vector<T>({8, 8}, a_values);
+  Tensor b = Tensor::from_vector<T>({8, 8}, b_values);
+  std::vector<T> add = values_of<T>(run1("Add", {a, b}));
+  std::vector<T> sub = values_of<T>(run1("Sub", {a, b}));
+  std::vector<T> mul = values_of<T>(run1("Mul", {a, b}));
+  std::vector<T> max = values_of<T>(run1("Max", {a, b}));
+  std::vector<T> min = values_of<T>(run1("Min", {a, b}));
+  std::vector<bool> less = values_of<bool>(run1("Less", {a, b}));
+  for (size_t i = 0; i < a_values.size(); ++i) {
+    auto x = static_cast<uint64_t>(a_values[i]);
+    auto y = static_cast<uint64_t>(b_values[i]);
+    EXPECT_EQ(add[i], static_cast<T>(x + y)) << dtype_name(dtype_of<T>()) << " " << i;
+    EXPECT_EQ(sub[i], static_cast<T>(x - y)) << dtype_name(dtype_of<T>()) << " " << i;
+    EXPECT_EQ(mul[i], static_cast<T>(x * y)) << dtype_name(dtype_of<T>()) << " " << i;
+    EXPECT_EQ(max[i], std::max(a_values[i], b_values[i])) << dtype_name(dtype_of<T>());
+    EXPECT_EQ(min[i], std::min(a_values[i], b_values[i])) << dtype_name(dtype_of<T>());
+    EXPECT_EQ(less[i], a_values[i] < b_values[i]) << dtype_name(dtype_of<T>());
+  }
+}
+
+TEST(Elementwise, EveryIntegerDtypeWrapsLikeNumpy) {
+  expect_wrapping_arithmetic<uint8_t>(1);
+  expect_wrapping_arithmetic<uint16_t>(2);
+  expect_wrapping_arithmetic<uint32_t>(3);
+  expect_wrapping_arithmetic<uint64_t>(4);
+  expect_wrapping_arithmetic<int8_t>(5);
+  expect_wrapping_arithmetic<int16_t>(6);
+  expect_wrapping_arithmetic<int32_t>(7);
+  expect_wrapping_arithmetic<int64_t>(8);
+}
+
+TEST(Elementwise, UnsignedValuesAreNotSigned) {
+  // 200 would be -56 as i8: comparisons, Max, Div, Abs and ArgMax must see 200.
+  Tensor a = Tensor::from_vector<uint8_t>({3}, {200, 3, 255});
+  Tensor b = Tensor::from_vector<uint8_t>({3}, {100, 50, 2});
+  EXPECT_EQ(values_of<uint8_t>(run1("Max", {a, b})), (std::vector<uint8_t>{200, 50, 255}));
+  EXPECT_EQ(values_of<uint8_t>(run1("Div", {a, b})), (std::vector<uint8_t>{2, 0, 127}));
+  EXPECT_EQ(values_of<uint8_t>(run1("Abs", {a})), values_of<uint8_t>(a));
+  EXPECT_EQ(values_of<uint8_t>(run1("Relu", {a})), values_of<uint8_t>(a));
+  EXPECT_EQ(values_of<bool>(run1("Greater", {a, b})), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(values_of<int64_t>(run1("ArgMax", {a})), (std::vector<int64_t>{2}));
+  EXPECT_EQ(values_of<uint8_t>(
+                run1("Clip", {a, Tensor::scalar<uint8_t>(10), Tensor::scalar<uint8_t>(201)})),
+            (std::vector<uint8_t>{200, 10, 201}));
+  Tensor big = Tensor::from_vector<uint64_t>({2}, {1ull << 63, 5});
+  EXPECT_EQ(values_of<uint64_t>(run1("Div", {big, Tensor::scalar<uint64_t>(2)})),
+            (std::vector<uint64_t>{1ull << 62, 2}));
+  EXPECT_NE(error_of([&] {
+              run1("Div", {a, Tensor::scalar<uint8_t>(0)});
+            }).find("division"),
+            std::string::npos);
+  // Pow with unsigned exponents (test_pow_types_float32_uint64).
+  EXPECT_EQ(values_of<float>(run1("Pow", {Tensor::from_vector<float>({2}, {2.f, -3.f}),
+                                          Tensor::from_vector<uint64_t>({2}, {10, 3})})),
+            (std::vector<float>{1024.f, -27.f}));
+  EXPECT_EQ(
+      values_of<int64_t>(run1("Pow", {Tensor::scalar<int64_t>(-2), Tensor::scalar<uint32_t>(5)})),
+      (std::vector<int64_t>{-32}));
+}
+
+TEST(Elementwise, Float64ComputesInDouble) {
+  Tensor one = Tensor::scalar<double>(1.0);
+  Tensor tiny = Tensor::scalar<double>(1e-12);
+  EXPECT_EQ(values_of<double>(run1("Add", {one, tiny}))[0], 1.0 + 1e-12);  // lost in f32
+  EXPECT_EQ(values_of<double>(run1("Div", {one, Tensor::scalar<double>(3.0)}))[0], 1.0 / 3.0);
+  std::vector<double> xs = {-3.5, -0.25, 0.0, 0.7, 2.0, 30.0};
+  Tensor x = Tensor::from_vector<double>({6}, xs);
+  struct Case {
+    const char* op;
+    double (*reference)(double);
+  };
+  const Case cases[] = {{"Exp", [](double v) { return std::exp(v); }},
+                        {"Tanh", [](double v) { return std::tanh(v); }},
+                        {"Erf", [](double v) { return std::erf(v); }},
+                        {"Sigmoid", [](double v) { return 1.0 / (1.0 + std::exp(-v)); }},
+                        {"Floor", [](double v) { return std::floor(v); }},
+                        {"Neg", [](double v) { return -v; }},
+                        {"Abs", [](double v) { return std::fabs(v); }},
+                        {"Relu", [](double v) { return v < 0 ? 0.0 : v; }},
+                        {"LeakyRelu", [](double v) { return v < 0 ? double(0.01f) * v : v; }}};
+  for (const Case& c : cases) {
+    Tensor y = run1(c.op, {x});
+    ASSERT_EQ(y.dtype(), DType::kF64) << c.op;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      EXPECT_DOUBLE_EQ(y.data<double>()[i], c.reference(xs[i])) << c.op << " " << xs[i];
+    }
+  }
+  EXPECT_EQ(
+      values_of<double>(run1("Pow", {Tensor::scalar<double>(1.5), Tensor::scalar<int64_t>(3)}))[0],
+      3.375);
+  Tensor nan = Tensor::scalar<double>(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_TRUE(std::isnan(values_of<double>(run1("Max", {nan, one}))[0]));
+  EXPECT_EQ(values_of<double>(run1("Where", {Tensor::scalar<bool>(false), nan, tiny}))[0], 1e-12);
+}
+
+double half_at(const Tensor& t, int64_t i) {
+  return static_cast<double>(float16_to_float(t.data<Float16>()[i]));
+}
+
+TEST(Elementwise, Float16RoundsEachResultOnce) {
+  Tensor a = Tensor::from_vector<float>({4}, {1.f, 2048.f, 65504.f, -3.f}).cast(DType::kF16);
+  Tensor b = Tensor::from_vector<float>({4}, {0.00048828125f, 1.f, 16.f, 0.5f}).cast(DType::kF16);
+  Tensor sum = run1("Add", {a, b});
+  ASSERT_EQ(sum.dtype(), DType::kF16);
+  EXPECT_EQ(half_at(sum, 0), 1.0);       // 1 + 2^-11: tie, to even
+  EXPECT_EQ(half_at(sum, 1), 2048.0);    // 2049: tie, to even
+  EXPECT_EQ(half_at(sum, 2), INFINITY);  // 65520 overflows
+  EXPECT_EQ(half_at(sum, 3), -2.5);
+  EXPECT_EQ(half_at(run1("Mul", {a, b}), 3), -1.5);
+  EXPECT_EQ(half_at(run1("Max", {a, b}), 3), 0.5);
+  EXPECT_EQ(values_of<bool>(run1("Less", {a, b})), (std::vector<bool>{false, false, false, true}));
+  EXPECT_EQ(values_of<int64_t>(run1("ArgMax", {a})), (std::vector<int64_t>{2}));
+  // Unary ops: the f32 result rounded to f16.
+  Tensor x = Tensor::from_vector<float>({4}, {-2.f, -0.1f, 0.3f, 5.f}).cast(DType::kF16);
+  for (const char* op : {"Exp", "Sigmoid", "Tanh", "Sqrt", "Neg", "Abs"}) {
+    Tensor y = run1(op, {x});
+    ASSERT_EQ(y.dtype(), DType::kF16) << op;
+    Tensor expected = run1(op, {x.cast(DType::kF32)}).cast(DType::kF16);
+    for (int64_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(y.data<Float16>()[i].bits, expected.data<Float16>()[i].bits) << op << " " << i;
+    }
+  }
+  // Where takes its dtype from x and y; Pow from the base, whatever the exponent's dtype.
+  EXPECT_EQ(run1("Where", {Tensor::scalar<bool>(true), a, b}).dtype(), DType::kF16);
+  Tensor pow_f32 =
+      run1("Pow", {Tensor::scalar<float>(3.f), Tensor::scalar<float>(2.f).cast(DType::kF16)});
+  EXPECT_EQ(pow_f32.dtype(), DType::kF32);
+  EXPECT_EQ(pow_f32.data<float>()[0], 9.f);
+  Tensor pow_f16 = run1("Pow", {a, Tensor::scalar<int64_t>(2)});
+  EXPECT_EQ(pow_f16.dtype(), DType::kF16);
+  EXPECT_EQ(half_at(pow_f16, 3), 9.0);
+  Tensor clipped = run1("Clip", {a, Tensor::scalar<float>(0.f).cast(DType::kF16),
+                                 Tensor::scalar<float>(100.f).cast(DType::kF16)});
+  EXPECT_EQ(clipped.dtype(), DType::kF16);
+  EXPECT_EQ(half_at(clipped, 2), 100.0);
+  EXPECT_EQ(half_at(clipped, 3), 0.0);
+  // Widening to f32 must not let an f16 operand pass for an f32 one.
+  std::string message = error_of([&] { run1("Add", {a, Tensor::scalar<float>(1.f)}); });
+  EXPECT_NE(message.find("different dtypes"), std::string::npos) << message;
 }
 
 TEST(Elementwise, IdentityAndInferenceDropout) {
@@ -402,7 +571,7 @@ Tensor reference_reduce(const std::string& op, const Tensor& x, const std::vecto
   for (int64_t i = 0; i < x.numel(); ++i) {
     int64_t o = 0;
     for (size_t d = 0; d < shape.size(); ++d) o += (reduced[d] ? 0 : index[d]) * out_strides[d];
-    double v = x.data<float>()[i];
+    double v = x.item_as_double(i);
     double& a = acc[static_cast<size_t>(o)];
     if (op == "ReduceSum" || op == "ReduceMean") a += v;
     if (op == "ReduceProd") a *= v;
@@ -421,25 +590,33 @@ Tensor reference_reduce(const std::string& op, const Tensor& x, const std::vecto
   for (size_t d = 0; d < shape.size(); ++d) {
     if (!reduced[d] || keepdims) out_shape.push_back(kept_shape[d]);
   }
-  Tensor out(DType::kF32, out_shape);
+  Tensor out(DType::kF64, out_shape);
   for (int64_t o = 0; o < outputs; ++o) {
     double a = acc[static_cast<size_t>(o)];
     if (op == "ReduceMean") a /= static_cast<double>(count);
     if (op == "ReduceL2") a = std::sqrt(a);
     if (op == "ReduceLogSumExp" || op == "ReduceLogSum") a = std::log(a);
-    out.data<float>()[o] = static_cast<float>(a);
+    out.data<double>()[o] = a;
   }
   return out;
 }
 
-TEST(Reduce, EveryOpAndAxisSetMatchesPlainLoop) {
+// Every reduction over every axis set of `dtype` against reference_reduce, element i within
+// `relative` of the double reference.
+void expect_reductions_match_plain_loop(DType dtype, double relative) {
   const std::vector<std::string> ops = {
       "ReduceSum",       "ReduceMean", "ReduceMax", "ReduceMin",       "ReduceProd",
       "ReduceSumSquare", "ReduceL1",   "ReduceL2",  "ReduceLogSumExp", "ReduceLogSum"};
   const std::vector<Shape> shapes = {{2, 3, 4, 5}, {3, 1, 4}, {64, 600}, {5}};
   uint32_t seed = 200;
   for (const Shape& shape : shapes) {
-    Tensor x = random_f32(shape, seed++, 0.5f, 1.5f);  // positive, so Prod stays finite
+    // Positive, so Prod stays finite; in the input dtype, so the reference sees the same values.
+    Tensor x = random_f32(shape, seed++, 0.5f, 1.5f).cast(dtype);
+    if (dtype == DType::kF64) {
+      // Digits beyond f32's, which an f32 computation would lose.
+      for (int64_t i = 0; i < x.numel(); ++i)
+        x.data<double>()[i] += 1e-9 * static_cast<double>(i % 7);
+    }
     auto rank = static_cast<int64_t>(shape.size());
     for (int64_t mask = 0; mask < (int64_t{1} << rank); ++mask) {
       std::vector<bool> reduced(shape.size());
@@ -462,17 +639,44 @@ TEST(Reduce, EveryOpAndAxisSetMatchesPlainLoop) {
           }
           Tensor actual = run1(op, inputs, attrs);
           Tensor expected = reference_reduce(op, x, reduced, keepdims);
+          ASSERT_EQ(actual.dtype(), dtype) << op;
           ASSERT_EQ(actual.shape(), expected.shape()) << op << " mask " << mask;
           for (int64_t i = 0; i < expected.numel(); ++i) {
-            float e = expected.data<float>()[i];
-            ASSERT_NEAR(actual.data<float>()[i], e, 1e-5 * std::fabs(e) + 1e-6)
-                << op << " " << shape_str(shape) << " mask " << mask << " keepdims " << keepdims
-                << " element " << i;
+            double e = expected.data<double>()[i];
+            ASSERT_NEAR(actual.item_as_double(i), e, relative * std::fabs(e) + relative * 0.1)
+                << dtype_name(dtype) << " " << op << " " << shape_str(shape) << " mask " << mask
+                << " keepdims " << keepdims << " element " << i;
           }
         }
       }
     }
   }
+}
+
+TEST(Reduce, EveryOpAndAxisSetMatchesPlainLoop) {
+  expect_reductions_match_plain_loop(DType::kF32, 1e-5);
+  expect_reductions_match_plain_loop(DType::kF64, 1e-12);
+  // A half carries 11 significant bits: one rounding of the result costs up to 2^-11.
+  expect_reductions_match_plain_loop(DType::kF16, std::ldexp(1.0, -11));
+}
+
+TEST(Reduce, UnsignedAndSmallIntegerReductions) {
+  Tensor u8 = Tensor::from_vector<uint8_t>({2, 2}, {200, 100, 255, 1});
+  std::map<std::string, ir::AttrValue> rows{{"axes", std::vector<int64_t>{1}},
+                                            {"keepdims", int64_t{0}}};
+  // Mean and Max see 200 and 255, not -56 and -1; Sum wraps modulo 256 like numpy's uint8.
+  EXPECT_EQ(values_of<uint8_t>(run1("ReduceMean", {u8}, rows)), (std::vector<uint8_t>{150, 128}));
+  EXPECT_EQ(values_of<uint8_t>(run1("ReduceMax", {u8}, rows)), (std::vector<uint8_t>{200, 255}));
+  EXPECT_EQ(values_of<uint8_t>(run1("ReduceMin", {u8}, rows)), (std::vector<uint8_t>{100, 1}));
+  EXPECT_EQ(values_of<uint8_t>(run1("ReduceL1", {u8}, rows)), (std::vector<uint8_t>{44, 0}));
+  Tensor u64 = Tensor::from_vector<uint64_t>({3}, {1ull << 63, 3, (1ull << 63) + 1});
+  EXPECT_EQ(values_of<uint64_t>(run1("ReduceMax", {u64})),
+            (std::vector<uint64_t>{(1ull << 63) + 1}));
+  EXPECT_EQ(values_of<int64_t>(run1("ArgMin", {u64})), (std::vector<int64_t>{1}));
+  Tensor i16 = Tensor::from_vector<int16_t>({3}, {-30000, -30000, 5});
+  EXPECT_EQ(values_of<int16_t>(run1("ReduceSum", {i16})),
+            (std::vector<int16_t>{static_cast<int16_t>(-59995 + 65536)}));
+  EXPECT_EQ(values_of<int16_t>(run1("ReduceMean", {i16})), (std::vector<int16_t>{-19998}));
 }
 
 TEST(Reduce, IntegerReductionsStayExact) {

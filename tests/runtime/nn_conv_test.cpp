@@ -17,6 +17,10 @@ struct ConvCase {
   Shape expected;
 };
 
+void PrintTo(const ConvCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class NnConv : public testing::TestWithParam<ConvCase> {};
 
 TEST_P(NnConv, MatchesDirectReference) {
@@ -150,6 +154,12 @@ TEST(NnConvTest, BatchGoesThroughTheColumnBufferInChunks) {
   }
 }
 
+TEST(NnConvTest, EmptyBatchGivesEmptyOutput) {
+  Tensor y =
+      TestNode("Conv").run1({random_tensor({0, 2, 5, 5}, 1), random_tensor({3, 2, 3, 3}, 2)});
+  EXPECT_EQ(y.shape(), (Shape{0, 3, 3, 3}));
+}
+
 TEST(NnConvTest, RejectsInconsistentInputs) {
   Tensor x = random_tensor({1, 4, 5, 5}, 1);
   expect_bad_input([&] { TestNode("Conv").run1({x, random_tensor({2, 3, 3, 3}, 2)}); });
@@ -195,6 +205,20 @@ TEST(NnPoolTest, MaxPoolIndicesCountSamplesAndChannelsAndStorageOrder) {
   Tensor x2 = Tensor::from_vector<float>({1, 1, 2, 3}, {0, 9, 0, 0, 0, 0});  // max at (0, 1)
   EXPECT_EQ(column_major.run({x2})[1].to_int_vector(), (std::vector<int64_t>{2}));
   EXPECT_EQ(row_major.run({x2})[1].to_int_vector(), (std::vector<int64_t>{1}));
+}
+
+TEST(NnPoolTest, MaxPoolOnBytes) {
+  Tensor x = Tensor::from_vector<uint8_t>({1, 1, 2, 2}, {7, 200, 3, 255});
+  TestNode node("MaxPool", {{"kernel_shape", Ints{1, 2}}}, 2);
+  std::vector<Tensor> out = node.run({x});
+  EXPECT_EQ(out[0].dtype(), DType::kU8);
+  EXPECT_EQ(out[0].to_int_vector(), (std::vector<int64_t>{200, 255}));
+  EXPECT_EQ(out[1].to_int_vector(), (std::vector<int64_t>{1, 3}));
+  // The lowest value must still be found (and its index reported).
+  Tensor low = Tensor::from_vector<int8_t>({1, 1, 1, 3}, {5, -128, -128});
+  out = node.run({low});
+  EXPECT_EQ(out[0].to_int_vector(), (std::vector<int64_t>{5, -128}));
+  EXPECT_EQ(out[1].to_int_vector(), (std::vector<int64_t>{0, 1}));
 }
 
 TEST(NnPoolTest, MaxPoolPadsDilationsOneAndThreeD) {

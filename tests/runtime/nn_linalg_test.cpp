@@ -17,6 +17,10 @@ struct MatMulCase {
   Shape a, b, expected;
 };
 
+void PrintTo(const MatMulCase& c, std::ostream* os) {
+  *os << shape_str(c.a) << " x " << shape_str(c.b);
+}
+
 class NnMatMulShapes : public testing::TestWithParam<MatMulCase> {};
 
 TEST_P(NnMatMulShapes, MatchesReference) {
@@ -68,6 +72,11 @@ struct GemmCase {
   Shape c;  // empty vector with has_c = false: no C
   bool has_c;
 };
+
+void PrintTo(const GemmCase& g, std::ostream* os) {
+  *os << "transA=" << g.trans_a << " transB=" << g.trans_b << " alpha=" << g.alpha
+      << " beta=" << g.beta << " C=" << (g.has_c ? shape_str(g.c) : "none");
+}
 
 class NnGemm : public testing::TestWithParam<GemmCase> {};
 

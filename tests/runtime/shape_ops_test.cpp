@@ -124,7 +124,9 @@ Tensor reference_gather(const Tensor& in, const Shape& out_shape, SourceFn&& sou
   return out;
 }
 
-const DType kAllDtypes[] = {DType::kF32, DType::kI64, DType::kI32, DType::kI8, DType::kBool};
+const DType kAllDtypes[] = {DType::kF32, DType::kF64, DType::kF16, DType::kI64,
+                            DType::kI32, DType::kI16, DType::kI8,  DType::kU64,
+                            DType::kU32, DType::kU16, DType::kU8,  DType::kBool};
 
 // ---- Transpose ----
 
@@ -516,6 +518,12 @@ TEST(RangeKernel, DtypesAndSigns) {
   expect_tensor(run1("Range", {Tensor::scalar<int64_t>(0), Tensor::scalar<int64_t>(-1),
                                Tensor::scalar<int64_t>(1)}),
                 DType::kI64, {0}, {});
+  expect_tensor(run1("Range", {Tensor::scalar<double>(0), Tensor::scalar<double>(1),
+                               Tensor::scalar<double>(0.25)}),
+                DType::kF64, {4}, {0, 0.25, 0.5, 0.75});
+  expect_tensor(run1("Range", {Tensor::scalar<int16_t>(-5), Tensor::scalar<int16_t>(5),
+                               Tensor::scalar<int16_t>(4)}),
+                DType::kI16, {3}, {-5, -1, 3});
   expect_bad_input(
       [] {
         run1("Range",
@@ -643,6 +651,21 @@ TEST(CumSumKernel, ExclusiveAndReverse) {
                 DType::kF32, {2, 3}, {4, 5, 6, 0, 0, 0});
   expect_tensor(run1("CumSum", {ints1({1, 2, 3}), Tensor::scalar<int64_t>(0)}), DType::kI64, {3},
                 {1, 3, 6});
+}
+
+TEST(CumSumKernel, EveryOnnxDtype) {
+  Tensor axis = Tensor::scalar<int64_t>(0);
+  for (DType dtype : {DType::kF64, DType::kF16, DType::kU32, DType::kU64, DType::kI32}) {
+    Tensor x = floats({4}, {1, 2, 3, 4}).cast(dtype);
+    expect_tensor(run1("CumSum", {x, axis}), dtype, {4}, {1, 3, 6, 10});
+    expect_tensor(run1("CumSum", {x, axis}, {{"reverse", int64_t{1}}, {"exclusive", int64_t{1}}}),
+                  dtype, {4}, {9, 7, 4, 0});
+  }
+  // f64 keeps what f32 would lose; f16 rounds each running sum once (2048 + 1 is a tie: 2048).
+  Tensor fine = Tensor::from_vector<double>({2}, {1.0, 1e-12});
+  EXPECT_EQ(run1("CumSum", {fine, axis}).data<double>()[1], 1.0 + 1e-12);
+  Tensor halves = floats({3}, {2048, 1, 2}).cast(DType::kF16);
+  expect_tensor(run1("CumSum", {halves, axis}), DType::kF16, {3}, {2048, 2048, 2052});
 }
 
 }  // namespace

@@ -33,6 +33,8 @@ int run_main(int argc, char** argv) {
       aimc::cli::add_inspect_command);
   add("run", "digital (fp32) inference on .npy inputs, outputs written as .npy",
       aimc::cli::add_run_command);
+  add("eval", "accuracy or bits per character of a model on a data set",
+      aimc::cli::add_eval_command);
 
   try {
     app.parse(argc, argv);

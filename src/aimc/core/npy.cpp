@@ -84,9 +84,18 @@ DType parse_descr(std::string_view descr, const std::string& source) {
     if (code == "i4") return DType::kI32;
     if (code == "i1") return DType::kI8;
     if (code == "b1") return DType::kBool;
+    if (code == "f8") return DType::kF64;
+    if (code == "f2") return DType::kF16;
+    if (code == "u1") return DType::kU8;
+    if (code == "i2") return DType::kI16;
+    if (code == "u2") return DType::kU16;
+    if (code == "u4") return DType::kU32;
+    if (code == "u8") return DType::kU64;
   }
-  throw_bad_input("{}: unsupported .npy dtype '{}' (supported: <f4, <i8, <i4, |i1, |b1)", source,
-                  descr);
+  throw_bad_input(
+      "{}: unsupported .npy dtype '{}' (supported: <f4, <f8, <f2, <i8, <i4, <i2, |i1, <u8, <u4, "
+      "<u2, |u1, |b1)",
+      source, descr);
 }
 
 const char* descr_of(DType dtype) {
@@ -96,6 +105,13 @@ const char* descr_of(DType dtype) {
     case DType::kI32: return "<i4";
     case DType::kI8: return "|i1";
     case DType::kBool: return "|b1";
+    case DType::kF64: return "<f8";
+    case DType::kF16: return "<f2";
+    case DType::kU8: return "|u1";
+    case DType::kI16: return "<i2";
+    case DType::kU16: return "<u2";
+    case DType::kU32: return "<u4";
+    case DType::kU64: return "<u8";
   }
   return "";
 }

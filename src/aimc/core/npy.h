@@ -1,4 +1,5 @@
-// NumPy .npy files (format versions 1.0, 2.0 and 3.0), C order, dtypes f32, i64, i32, i8, bool.
+// NumPy .npy files (format versions 1.0, 2.0 and 3.0), C order, little endian, every dtype of
+// Tensor: f32, f64, f16, i64, i32, i16, i8, u64, u32, u16, u8, bool.
 #pragma once
 
 #include <string>

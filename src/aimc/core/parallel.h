@@ -1,26 +1,35 @@
-// Threading. aimc parallelises with OpenMP; the thread count is set once per process
-// (`--threads` or OMP_NUM_THREADS) and never changes a result.
+// Threading: a small pool of worker threads that sleep when idle (so they never steal cycles
+// from OpenBLAS's own threads, as spinning OpenMP workers do). The thread count is set once per
+// process (`--threads`) and never changes a result: work is split into contiguous static
+// chunks, and kernels must not make an element's value depend on which chunk computed it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 namespace aimc {
 
 int num_threads();
-void set_num_threads(int threads);  // <= 0: use every core
+void set_num_threads(int threads);  // <= 0: every core
 
-// Calls body(i) for i in [begin, end) on the thread pool, in chunks of at least `grain`
-// iterations. body must not depend on which thread runs it.
+// Runs range_body(first, last) over a static split of [begin, end) into at most
+// num_threads() contiguous chunks of at least `grain` iterations; returns when all are done.
+// Called from inside a worker it runs serially. The first exception thrown by a chunk is
+// rethrown here after every chunk has finished.
+void parallel_for_ranges(int64_t begin, int64_t end, int64_t grain,
+                         const std::function<void(int64_t, int64_t)>& range_body);
+
+// Calls body(i) for i in [begin, end), in chunks of at least `grain` iterations.
 template <typename Body>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const Body& body) {
-  int64_t n = end - begin;
-  if (n <= 0) return;
-  if (n <= grain || num_threads() <= 1) {
+  if (end - begin <= 0) return;
+  if (end - begin <= grain || num_threads() <= 1) {
     for (int64_t i = begin; i < end; ++i) body(i);
     return;
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = begin; i < end; ++i) body(i);
+  parallel_for_ranges(begin, end, grain, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) body(i);
+  });
 }
 
 }  // namespace aimc

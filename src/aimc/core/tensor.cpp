@@ -15,6 +15,13 @@ size_t dtype_size(DType dtype) {
     case DType::kI32: return 4;
     case DType::kI8: return 1;
     case DType::kBool: return 1;
+    case DType::kF64: return 8;
+    case DType::kF16: return 2;
+    case DType::kU8: return 1;
+    case DType::kI16: return 2;
+    case DType::kU16: return 2;
+    case DType::kU32: return 4;
+    case DType::kU64: return 8;
   }
   return 0;
 }
@@ -26,9 +33,46 @@ const char* dtype_name(DType dtype) {
     case DType::kI32: return "i32";
     case DType::kI8: return "i8";
     case DType::kBool: return "bool";
+    case DType::kF64: return "f64";
+    case DType::kF16: return "f16";
+    case DType::kU8: return "u8";
+    case DType::kI16: return "i16";
+    case DType::kU16: return "u16";
+    case DType::kU32: return "u32";
+    case DType::kU64: return "u64";
   }
   return "?";
 }
+
+bool dtype_is_floating(DType dtype) {
+  return dtype == DType::kF32 || dtype == DType::kF64 || dtype == DType::kF16;
+}
+
+bool dtype_is_integer(DType dtype) {
+  return !dtype_is_floating(dtype) && dtype != DType::kBool;
+}
+
+std::optional<DType> dtype_from_onnx_code(int64_t code) {
+  switch (code) {
+    case 1: return DType::kF32;
+    case 2: return DType::kU8;
+    case 3: return DType::kI8;
+    case 4: return DType::kU16;
+    case 5: return DType::kI16;
+    case 6: return DType::kI32;
+    case 7: return DType::kI64;
+    case 9: return DType::kBool;
+    case 10: return DType::kF16;
+    case 11: return DType::kF64;
+    case 12: return DType::kU32;
+    case 13: return DType::kU64;
+    default: return std::nullopt;
+  }
+}
+
+const char* const kSupportedOnnxDtypeCodes =
+    "FLOAT=1, UINT8=2, INT8=3, UINT16=4, INT16=5, INT32=6, INT64=7, BOOL=9, FLOAT16=10, "
+    "DOUBLE=11, UINT32=12, UINT64=13";
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
@@ -91,28 +135,63 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+namespace {
+
+// Calls fn(T{}) with the C++ element type T of `dtype`.
+template <typename Fn>
+decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::kF32: return fn(float{});
+    case DType::kI64: return fn(int64_t{});
+    case DType::kI32: return fn(int32_t{});
+    case DType::kI8: return fn(int8_t{});
+    case DType::kBool: return fn(bool{});
+    case DType::kF64: return fn(double{});
+    case DType::kF16: return fn(Float16{});
+    case DType::kU8: return fn(uint8_t{});
+    case DType::kI16: return fn(int16_t{});
+    case DType::kU16: return fn(uint16_t{});
+    case DType::kU32: return fn(uint32_t{});
+    case DType::kU64: return fn(uint64_t{});
+  }
+  AIMC_ASSERT(false, "invalid dtype {}", static_cast<int>(dtype));
+  return fn(float{});
+}
+
+// One element converted like ONNX Cast (see Tensor::cast). f16 goes through float, which holds
+// every half exactly; to f16 rounds once, from double.
+template <typename From, typename To>
+To convert_element(From value) {
+  if constexpr (std::is_same_v<From, Float16>) {
+    return convert_element<float, To>(float16_to_float(value));
+  } else if constexpr (std::is_same_v<To, Float16>) {
+    return double_to_float16(static_cast<double>(value));
+  } else if constexpr (std::is_same_v<To, bool>) {
+    return value != From(0);
+  } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
+    // NaN and out-of-range values have no defined integer; pin them instead of invoking UB.
+    auto v = static_cast<double>(value);
+    if (std::isnan(v)) return 0;
+    if (v >= static_cast<double>(std::numeric_limits<To>::max()))
+      return std::numeric_limits<To>::max();
+    if (v <= static_cast<double>(std::numeric_limits<To>::lowest()))
+      return std::numeric_limits<To>::lowest();
+    return static_cast<To>(v);
+  } else {
+    return static_cast<To>(value);
+  }
+}
+
+}  // namespace
+
 double Tensor::item_as_double(int64_t i) const {
   AIMC_ASSERT(i >= 0 && i < numel_, "element {} out of range", i);
-  switch (dtype_) {
-    case DType::kF32: return data<float>()[i];
-    case DType::kI64: return static_cast<double>(data<int64_t>()[i]);
-    case DType::kI32: return data<int32_t>()[i];
-    case DType::kI8: return data<int8_t>()[i];
-    case DType::kBool: return data<bool>()[i] ? 1.0 : 0.0;
-  }
-  return 0;
+  return visit_dtype(dtype_, [&]<typename T>(T) { return convert_element<T, double>(data<T>()[i]); });
 }
 
 int64_t Tensor::item_as_int(int64_t i) const {
   AIMC_ASSERT(i >= 0 && i < numel_, "element {} out of range", i);
-  switch (dtype_) {
-    case DType::kF32: return static_cast<int64_t>(data<float>()[i]);
-    case DType::kI64: return data<int64_t>()[i];
-    case DType::kI32: return data<int32_t>()[i];
-    case DType::kI8: return data<int8_t>()[i];
-    case DType::kBool: return data<bool>()[i] ? 1 : 0;
-  }
-  return 0;
+  return visit_dtype(dtype_, [&]<typename T>(T) { return convert_element<T, int64_t>(data<T>()[i]); });
 }
 
 std::vector<int64_t> Tensor::to_int_vector() const {
@@ -121,55 +200,16 @@ std::vector<int64_t> Tensor::to_int_vector() const {
   return out;
 }
 
-namespace {
-
-template <typename From, typename To>
-void convert(const From* in, To* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if constexpr (std::is_same_v<To, bool>) {
-      out[i] = in[i] != From(0);
-    } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
-      // NaN and out-of-range values have no defined integer; pin them instead of invoking UB.
-      double v = static_cast<double>(in[i]);
-      if (std::isnan(v)) {
-        out[i] = 0;
-      } else if (v >= static_cast<double>(std::numeric_limits<To>::max())) {
-        out[i] = std::numeric_limits<To>::max();
-      } else if (v <= static_cast<double>(std::numeric_limits<To>::lowest())) {
-        out[i] = std::numeric_limits<To>::lowest();
-      } else {
-        out[i] = static_cast<To>(v);
-      }
-    } else {
-      out[i] = static_cast<To>(in[i]);
-    }
-  }
-}
-
-template <typename From>
-void convert_from(const From* in, Tensor& out) {
-  int64_t n = out.numel();
-  switch (out.dtype()) {
-    case DType::kF32: convert(in, out.data<float>(), n); break;
-    case DType::kI64: convert(in, out.data<int64_t>(), n); break;
-    case DType::kI32: convert(in, out.data<int32_t>(), n); break;
-    case DType::kI8: convert(in, out.data<int8_t>(), n); break;
-    case DType::kBool: convert(in, out.data<bool>(), n); break;
-  }
-}
-
-}  // namespace
-
 Tensor Tensor::cast(DType dtype) const {
   if (dtype == dtype_) return clone();
   Tensor out(dtype, shape_);
-  switch (dtype_) {
-    case DType::kF32: convert_from(data<float>(), out); break;
-    case DType::kI64: convert_from(data<int64_t>(), out); break;
-    case DType::kI32: convert_from(data<int32_t>(), out); break;
-    case DType::kI8: convert_from(data<int8_t>(), out); break;
-    case DType::kBool: convert_from(data<bool>(), out); break;
-  }
+  visit_dtype(dtype_, [&]<typename From>(From) {
+    visit_dtype(dtype, [&]<typename To>(To) {
+      const From* in = data<From>();
+      To* result = out.data<To>();
+      for (int64_t i = 0; i < numel_; ++i) result[i] = convert_element<From, To>(in[i]);
+    });
+  });
   return out;
 }
 

@@ -5,20 +5,35 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "aimc/core/error.h"
+#include "aimc/core/float16.h"
 
 namespace aimc {
 
-enum class DType : uint8_t { kF32, kI64, kI32, kI8, kBool };
+// ONNX's numeric element types except bfloat16 (bfloat16, strings and complex numbers are not
+// supported).
+enum class DType : uint8_t {
+  kF32, kI64, kI32, kI8, kBool,
+  kF64, kF16, kU8, kI16, kU16, kU32, kU64,
+};
 
 using Shape = std::vector<int64_t>;
 
 size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);  // "f32", "i64", "i32", "i8", "bool"
+// "f32", "i64", "i32", "i8", "bool", "f64", "f16", "u8", "i16", "u16", "u32", "u64"
+const char* dtype_name(DType dtype);
+bool dtype_is_floating(DType dtype);  // f32, f64, f16
+bool dtype_is_integer(DType dtype);   // signed and unsigned integers (not bool)
+// The DType of an ONNX TensorProto element type code (FLOAT=1, UINT8=2, ...; Cast's `to`);
+// nullopt for the codes aimc does not support (STRING=8, BFLOAT16=16, complex numbers).
+std::optional<DType> dtype_from_onnx_code(int64_t code);
+// The supported codes with their ONNX names, for error messages.
+extern const char* const kSupportedOnnxDtypeCodes;
 
 template <typename T>
 constexpr DType dtype_of();
@@ -32,6 +47,20 @@ template <>
 constexpr DType dtype_of<int8_t>() { return DType::kI8; }
 template <>
 constexpr DType dtype_of<bool>() { return DType::kBool; }
+template <>
+constexpr DType dtype_of<double>() { return DType::kF64; }
+template <>
+constexpr DType dtype_of<Float16>() { return DType::kF16; }
+template <>
+constexpr DType dtype_of<uint8_t>() { return DType::kU8; }
+template <>
+constexpr DType dtype_of<int16_t>() { return DType::kI16; }
+template <>
+constexpr DType dtype_of<uint16_t>() { return DType::kU16; }
+template <>
+constexpr DType dtype_of<uint32_t>() { return DType::kU32; }
+template <>
+constexpr DType dtype_of<uint64_t>() { return DType::kU64; }
 
 int64_t shape_numel(const Shape& shape);  // product of dims; 1 for a scalar
 std::string shape_str(const Shape& shape);  // "[2, 3, 4]"
@@ -85,10 +114,13 @@ class Tensor {
   // Same storage, new shape with the same element count.
   Tensor reshaped(Shape shape) const;
   Tensor clone() const;
-  // Element i converted to double / int64 whatever the dtype (slow; for small tensors).
+  // Element i converted to double / int64 whatever the dtype (slow; for small tensors). Floats
+  // truncate toward zero and saturate (NaN -> 0); u64 above the int64 range wraps.
   double item_as_double(int64_t i = 0) const;
   int64_t item_as_int(int64_t i = 0) const;
-  // Converts to another dtype (float -> int truncates toward zero, like ONNX Cast).
+  // Converts to another dtype like ONNX Cast: float -> int truncates toward zero, saturates at
+  // the target's bounds and maps NaN to 0; int -> narrower int wraps; anything -> bool is
+  // `!= 0`; -> f16 rounds to nearest even.
   Tensor cast(DType dtype) const;
   // Values as int64 (any integer or bool dtype); for shape-like inputs.
   std::vector<int64_t> to_int_vector() const;

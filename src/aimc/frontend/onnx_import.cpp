@@ -25,9 +25,12 @@ int64_t min_opset_for_op(const std::string& op) {
       {"Softmax", 13},      // before 13: coerced to 2-D at `axis`
       {"LogSoftmax", 13},   // idem
       {"Split", 13},        // `split` became an input
-      {"Squeeze", 13},      // `axes` became an input
-      {"Unsqueeze", 13},    // idem
-      {"ReduceSum", 13},    // idem
+      // Squeeze, Unsqueeze and ReduceSum moved `axes` from an attribute to an input at 13;
+      // aimc's kernels read either form, so older models import as they are.
+      {"Squeeze", 1},
+      {"Unsqueeze", 1},
+      {"ReduceSum", 1},
+      {"ReduceLogSum", 1},
       {"Clip", 11},         // min/max became inputs
       {"Pad", 11},          // pads became an input
       {"Slice", 10},        // starts/ends became inputs
@@ -42,14 +45,15 @@ int64_t min_opset_for_op(const std::string& op) {
       {"ArgMin", 11},
       {"Flatten", 11},      // negative axis
       {"Concat", 11},       // negative axis
-      {"ReduceMean", 11},   // negative axes
-      {"ReduceMax", 11},
-      {"ReduceMin", 11},
-      {"ReduceProd", 11},
-      {"ReduceSumSquare", 11},
-      {"ReduceL1", 11},
-      {"ReduceL2", 11},
-      {"ReduceLogSumExp", 11},
+      // Reductions before 11 only lacked negative axes, which no valid model used.
+      {"ReduceMean", 1},
+      {"ReduceMax", 1},
+      {"ReduceMin", 1},
+      {"ReduceProd", 1},
+      {"ReduceSumSquare", 1},
+      {"ReduceL1", 1},
+      {"ReduceL2", 1},
+      {"ReduceLogSumExp", 1},
       {"Gemm", 11},         // C optional
       {"Constant", 1},      // later versions only add attribute forms
       {"Identity", 1},
@@ -114,9 +118,16 @@ DType dtype_from_onnx(int type, const std::string& what) {
     case onnx::TensorProto::INT32: return DType::kI32;
     case onnx::TensorProto::INT8: return DType::kI8;
     case onnx::TensorProto::BOOL: return DType::kBool;
+    case onnx::TensorProto::DOUBLE: return DType::kF64;
+    case onnx::TensorProto::FLOAT16: return DType::kF16;
+    case onnx::TensorProto::UINT8: return DType::kU8;
+    case onnx::TensorProto::INT16: return DType::kI16;
+    case onnx::TensorProto::UINT16: return DType::kU16;
+    case onnx::TensorProto::UINT32: return DType::kU32;
+    case onnx::TensorProto::UINT64: return DType::kU64;
     default:
-      throw_bad_input("{}: element type {} is not supported (supported: float32, int64, int32, "
-                      "int8, bool)",
+      throw_bad_input("{}: element type {} is not supported (supported: float32, float64, "
+                      "float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, bool)",
                       what, onnx_type_name(type));
   }
 }
@@ -161,30 +172,36 @@ std::string read_external_data(const onnx::TensorProto& proto, const std::string
   return bytes;
 }
 
+template <typename T, typename Field>
+void copy_as(const Field& field, Tensor& tensor) {
+  T* out = tensor.data<T>();
+  for (int i = 0; i < field.size(); ++i) out[i] = static_cast<T>(field.Get(i));
+}
+
+// Copies a typed field (float_data, int32_data...) into `tensor`, converting each value to the
+// tensor's element type.
 template <typename Field>
 void copy_typed(const Field& field, Tensor& tensor, const std::string& what) {
   if (static_cast<int64_t>(field.size()) != tensor.numel())
     throw_bad_input("{}: holds {} values, its shape {} needs {}", what, field.size(),
                     shape_str(tensor.shape()), tensor.numel());
   switch (tensor.dtype()) {
-    case DType::kF32: {
-      float* out = tensor.data<float>();
-      for (int i = 0; i < field.size(); ++i) out[i] = static_cast<float>(field.Get(i));
-      break;
-    }
-    case DType::kI64: {
-      int64_t* out = tensor.data<int64_t>();
-      for (int i = 0; i < field.size(); ++i) out[i] = static_cast<int64_t>(field.Get(i));
-      break;
-    }
-    case DType::kI32: {
-      int32_t* out = tensor.data<int32_t>();
-      for (int i = 0; i < field.size(); ++i) out[i] = static_cast<int32_t>(field.Get(i));
-      break;
-    }
-    case DType::kI8: {
-      int8_t* out = tensor.data<int8_t>();
-      for (int i = 0; i < field.size(); ++i) out[i] = static_cast<int8_t>(field.Get(i));
+    case DType::kF32: copy_as<float>(field, tensor); break;
+    case DType::kF64: copy_as<double>(field, tensor); break;
+    case DType::kI64: copy_as<int64_t>(field, tensor); break;
+    case DType::kI32: copy_as<int32_t>(field, tensor); break;
+    case DType::kI16: copy_as<int16_t>(field, tensor); break;
+    case DType::kI8: copy_as<int8_t>(field, tensor); break;
+    case DType::kU64: copy_as<uint64_t>(field, tensor); break;
+    case DType::kU32: copy_as<uint32_t>(field, tensor); break;
+    case DType::kU16: copy_as<uint16_t>(field, tensor); break;
+    case DType::kU8: copy_as<uint8_t>(field, tensor); break;
+    case DType::kF16: {
+      // int32_data holds the raw bits of each half.
+      Float16* out = tensor.data<Float16>();
+      for (int i = 0; i < field.size(); ++i) {
+        out[i] = Float16{static_cast<uint16_t>(field.Get(i))};
+      }
       break;
     }
     case DType::kBool: {
@@ -224,8 +241,12 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what
   } else {
     switch (dtype) {
       case DType::kF32: copy_typed(proto.float_data(), tensor, what); break;
+      case DType::kF64: copy_typed(proto.double_data(), tensor, what); break;
       case DType::kI64: copy_typed(proto.int64_data(), tensor, what); break;
-      default: copy_typed(proto.int32_data(), tensor, what); break;  // int32, int8, bool
+      case DType::kU32:
+      case DType::kU64: copy_typed(proto.uint64_data(), tensor, what); break;
+      // int32, int16, int8, uint16, uint8, bool, and float16 as its bits.
+      default: copy_typed(proto.int32_data(), tensor, what); break;
     }
   }
   if (dtype == DType::kBool) {

@@ -223,6 +223,10 @@ void Graph::remove_dead() {
     for (Value* in : node->inputs) {
       if (in) live.insert(in);
     }
+    // A live node keeps all its outputs, read or not (a Dropout mask, an unread Split part).
+    for (Value* out : node->outputs) {
+      if (out) live.insert(out);
+    }
   }
   remove_nodes(dead);
   for (Value* in : inputs) live.insert(in);

@@ -64,12 +64,29 @@ void infer_shapes(Graph& graph, const std::map<std::string, int64_t>& bindings) 
     if (!schema)
       throw_bad_input("{}: unsupported op '{}'", node->describe(), node->op);
     if (!schema->infer) continue;
+    // Shapes declared by the model (ONNX graph outputs, value_info) refine what the shape
+    // function can prove: a dimension it leaves unknown keeps its declared size or symbol.
+    std::vector<std::optional<SymShape>> declared;
+    for (const Value* out : node->outputs) declared.push_back(out ? out->shape : std::nullopt);
     try {
       schema->infer(*node);
     } catch (const Error& e) {
       std::string what = e.what();
       if (what.find(node->name) != std::string::npos) throw;
       rethrow_with_context(e, node->describe());
+    }
+    for (size_t i = 0; i < node->outputs.size(); ++i) {
+      Value* out = node->outputs[i];
+      if (!out || !declared[i]) continue;
+      if (!out->shape) {
+        out->shape = declared[i];
+        continue;
+      }
+      if (out->shape->size() != declared[i]->size()) continue;
+      for (size_t d = 0; d < out->shape->size(); ++d) {
+        Dim& inferred = (*out->shape)[d];
+        if (!inferred.known() && inferred.symbol.empty()) inferred = (*declared[i])[d];
+      }
     }
   }
 }

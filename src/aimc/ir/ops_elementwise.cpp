@@ -112,24 +112,6 @@ std::vector<int64_t> normalize_axes(const Node& node, const std::vector<int64_t>
   return result;
 }
 
-// ONNX TensorProto dtype codes that aimc supports.
-std::optional<DType> dtype_from_onnx_code(int64_t code) {
-  switch (code) {
-    case 1:
-      return DType::kF32;
-    case 3:
-      return DType::kI8;
-    case 6:
-      return DType::kI32;
-    case 7:
-      return DType::kI64;
-    case 9:
-      return DType::kBool;
-    default:
-      return std::nullopt;
-  }
-}
-
 // ---- shape functions ----
 
 void infer_same_as_input(Node& node) {
@@ -174,10 +156,8 @@ void infer_cast(Node& node) {
   int64_t to = node.require_int("to");
   std::optional<DType> dtype = dtype_from_onnx_code(to);
   if (!dtype) {
-    throw_bad_input(
-        "{}: cast to ONNX dtype {} is unsupported (aimc supports FLOAT=1, INT8=3, "
-        "INT32=6, INT64=7, BOOL=9)",
-        node.describe(), to);
+    throw_bad_input("{}: cast to ONNX dtype {} is unsupported (aimc supports {})", node.describe(),
+                    to, kSupportedOnnxDtypeCodes);
   }
   set_output(node, 0, dtype, required_input(node, 0).shape);
 }
@@ -316,10 +296,10 @@ void register_unary(OpRegistry& registry) {
                       "y = min(max(x, min), max) with optional scalar inputs min and max",
                       {float_attr("min", "lower bound before opset 11 (then the second input)"),
                        float_attr("max", "upper bound before opset 11 (then the third input)")}));
-  registry.add(schema("Cast", 1, 1, infer_cast, "y = x converted to the dtype `to`",
-                      {AttrSpec{"to", AttrType::kInt, true,
-                                "ONNX TensorProto dtype code: FLOAT=1, INT8=3, INT32=6, "
-                                "INT64=7, BOOL=9"}}));
+  registry.add(
+      schema("Cast", 1, 1, infer_cast, "y = x converted to the dtype `to`",
+             {AttrSpec{"to", AttrType::kInt, true,
+                       std::string("ONNX TensorProto dtype code: ") + kSupportedOnnxDtypeCodes}}));
   OpSchema dropout = schema(
       "Dropout", 1, 3, infer_dropout,
       "inference Dropout: y = x; the optional mask output is all true",

@@ -214,7 +214,10 @@ void infer_conv(Node& node) {
 
 // X[N, C, D...] -> Y[N, C, O...] (and MaxPool's Indices, i64, same shape).
 void infer_pool(Node& node) {
-  require_f32(node, 0);
+  const Value* in = node.input(0);
+  bool integer_max_pool =
+      node.op == "MaxPool" && in && (in->dtype == DType::kI8 || in->dtype == DType::kU8);
+  if (!integer_max_pool) require_f32(node, 0);
   const SymShape* x = shape_of(node, 0);
   check_rank(node, 0, x, 3, SIZE_MAX);
   if (node.attr_int("storage_order", 0) != 0 && node.attr_int("storage_order", 0) != 1)
@@ -243,6 +246,9 @@ void infer_global_pool(Node& node) {
 void infer_batch_norm(Node& node) {
   if (node.attr_int("training_mode", 0) != 0)
     throw_bad_input("{}: training_mode=1 is not supported (inference only)", node.describe());
+  if (node.output(1) || node.output(2))
+    throw_bad_input("{}: running_mean and running_var outputs exist only in training mode",
+                    node.describe());
   for (size_t i = 0; i < 5; ++i) require_f32(node, i);
   const SymShape* x = shape_of(node, 0);
   check_rank(node, 0, x, 2, SIZE_MAX);

@@ -42,9 +42,9 @@ std::optional<std::vector<int64_t>> constant_ints(const Node& node, size_t index
                                                   const char* what) {
   const Value* in = node.input(index);
   if (!in || !in->is_constant()) return std::nullopt;
-  if (in->constant.dtype() == DType::kF32)
-    throw_bad_input("{}: input '{}' ({}) must hold integers, not f32", node.describe(), in->name,
-                    what);
+  if (dtype_is_floating(in->constant.dtype()))
+    throw_bad_input("{}: input '{}' ({}) must hold integers, not {}", node.describe(), in->name,
+                    what, dtype_name(in->constant.dtype()));
   return in->constant.to_int_vector();
 }
 

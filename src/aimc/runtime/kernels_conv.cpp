@@ -137,8 +137,8 @@ constexpr int64_t kColumnBufferFloats = int64_t{1} << 20;
 
 // x[N, C, D...] * w[M, C/group, k...] -> y[N, M, O...] without bias: per group, im2col of a
 // chunk of samples in one parallel region, then per sample
-// y[Mg, O] = w_g[Mg, Cg * k] * cols[Cg * k, O] with OpenBLAS. Parallel regions are kept few
-// because OpenMP threads still spinning after a region slow down the BLAS threads.
+// y[Mg, O] = w_g[Mg, Cg * k] * cols[Cg * k, O] with OpenBLAS. Parallel regions are kept few:
+// each costs a wake-up of the pool's threads.
 void conv_im2col(const float* x, const float* w, int64_t batch, int64_t in_channels,
                  int64_t out_channels, int64_t group, const Window3d& win, float* y) {
   int64_t channels_per_group = in_channels / group;
@@ -147,8 +147,8 @@ void conv_im2col(const float* x, const float* w, int64_t batch, int64_t in_chann
   int64_t in_volume = win.in_volume();
   int64_t out_volume = win.out_volume();
   int64_t sample_cols = col_rows * out_volume;
-  int64_t chunk =
-      std::clamp<int64_t>(kColumnBufferFloats / std::max<int64_t>(1, sample_cols), 1, batch);
+  int64_t chunk = std::clamp<int64_t>(kColumnBufferFloats / std::max<int64_t>(1, sample_cols), 1,
+                                      std::max<int64_t>(1, batch));
   std::vector<float> cols(static_cast<size_t>(sample_cols * chunk));
   for (int64_t start = 0; start < batch; start += chunk) {
     int64_t samples = std::min(chunk, batch - start);
@@ -233,28 +233,22 @@ std::vector<Tensor> conv_forward(const ir::Node& node, const std::vector<Tensor>
   return {y};
 }
 
-// x[N, C, D...] -> y[N, C, O...] max over each window; indices[N, C, O...] (i64, optional):
-// flat index of the maximum in x, spatial part column-major when storage_order = 1.
-std::vector<Tensor> max_pool_forward(const ir::Node& node, const std::vector<Tensor>& inputs) {
-  const Tensor& x = spatial_input(node, inputs);
-  ir::WindowGeometry geometry = ir::resolve_window(node, spatial_of(x.shape()), {});
-  Window3d win = to_3d(node, geometry);
-  int64_t storage_order = node.attr_int("storage_order", 0);
-  if (storage_order != 0 && storage_order != 1)
-    throw_bad_input("{}: storage_order must be 0 or 1, got {}", node.describe(), storage_order);
-  bool want_indices = node.outputs.size() > 1 && node.outputs[1] != nullptr;
-  Tensor y(DType::kF32, pooled_shape(x, geometry));
-  Tensor indices = want_indices ? Tensor(DType::kI64, y.shape()) : Tensor();
-  const float* px = x.data<float>();
-  float* py = y.data<float>();
-  int64_t* pi = want_indices ? indices.data<int64_t>() : nullptr;
+// Window maxima of every [D, H, W] plane of x (planes of y follow in the same order); indices
+// (optional, may be null) gets the flat index of each maximum in x, its spatial part
+// column-major when storage_order = 1.
+template <typename T>
+void max_pool_planes(const T* x, int64_t planes, const Window3d& win, int64_t storage_order, T* y,
+                     int64_t* indices) {
   int64_t in_volume = win.in_volume(), out_volume = win.out_volume();
-  parallel_for(0, x.dim(0) * x.dim(1), 1, [&](int64_t plane) {
-    const float* x_plane = px + plane * in_volume;
+  parallel_for(0, planes, 1, [&](int64_t plane) {
+    const T* x_plane = x + plane * in_volume;
     for (int64_t oz = 0; oz < win.out[0]; ++oz) {
       for (int64_t oy = 0; oy < win.out[1]; ++oy) {
         for (int64_t ox = 0; ox < win.out[2]; ++ox) {
-          float best = -std::numeric_limits<float>::infinity();
+          // A window lying wholly in the pads (possible with dilation) gives the lowest value.
+          T best = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                        : std::numeric_limits<T>::lowest();
+          bool found = false;
           int64_t best_z = 0, best_y = 0, best_x = 0;
           for (int64_t kz = 0; kz < win.kernel[0]; ++kz) {
             int64_t iz = win.input_pos(0, oz, kz);
@@ -265,23 +259,59 @@ std::vector<Tensor> max_pool_forward(const ir::Node& node, const std::vector<Ten
               for (int64_t kx = 0; kx < win.kernel[2]; ++kx) {
                 int64_t ix = win.input_pos(2, ox, kx);
                 if (!win.inside(2, ix)) continue;
-                float v = x_plane[(iz * win.in[1] + iy) * win.in[2] + ix];
-                if (v > best) best = v, best_z = iz, best_y = iy, best_x = ix;
+                T v = x_plane[(iz * win.in[1] + iy) * win.in[2] + ix];
+                if (!found || v > best) best = v, best_z = iz, best_y = iy, best_x = ix;
+                found = true;
               }
             }
           }
           int64_t out_index = plane * out_volume + (oz * win.out[1] + oy) * win.out[2] + ox;
-          py[out_index] = best;
-          if (pi) {
+          y[out_index] = best;
+          if (indices) {
             int64_t spatial = storage_order == 0
                                   ? (best_z * win.in[1] + best_y) * win.in[2] + best_x
                                   : best_z + win.in[0] * (best_y + win.in[1] * best_x);
-            pi[out_index] = plane * in_volume + spatial;
+            indices[out_index] = plane * in_volume + spatial;
           }
         }
       }
     }
   });
+}
+
+// x[N, C, D...] (f32, i8 or u8) -> y[N, C, O...] max over each window, indices[N, C, O...]
+// (i64, when the node asks for it)
+std::vector<Tensor> max_pool_forward(const ir::Node& node, const std::vector<Tensor>& inputs) {
+  if (inputs.empty() || !inputs[0].is_valid())
+    throw_bad_input("{}: required input 0 is missing", node.describe());
+  const Tensor& x = inputs[0];
+  if (x.rank() < 3)
+    throw_bad_input("{}: input must be [N, C, D1, ...], got {}", node.describe(),
+                    shape_str(x.shape()));
+  ir::WindowGeometry geometry = ir::resolve_window(node, spatial_of(x.shape()), {});
+  Window3d win = to_3d(node, geometry);
+  int64_t storage_order = node.attr_int("storage_order", 0);
+  if (storage_order != 0 && storage_order != 1)
+    throw_bad_input("{}: storage_order must be 0 or 1, got {}", node.describe(), storage_order);
+  bool want_indices = node.outputs.size() > 1 && node.outputs[1] != nullptr;
+  Tensor y(x.dtype(), pooled_shape(x, geometry));
+  Tensor indices = want_indices ? Tensor(DType::kI64, y.shape()) : Tensor();
+  int64_t* pi = want_indices ? indices.data<int64_t>() : nullptr;
+  int64_t planes = x.dim(0) * x.dim(1);
+  switch (x.dtype()) {
+    case DType::kF32:
+      max_pool_planes(x.data<float>(), planes, win, storage_order, y.data<float>(), pi);
+      break;
+    case DType::kI8:
+      max_pool_planes(x.data<int8_t>(), planes, win, storage_order, y.data<int8_t>(), pi);
+      break;
+    case DType::kU8:
+      max_pool_planes(x.data<uint8_t>(), planes, win, storage_order, y.data<uint8_t>(), pi);
+      break;
+    default:
+      throw_bad_input("{}: dtype {} is not supported (f32, i8, u8)", node.describe(),
+                      dtype_name(x.dtype()));
+  }
   if (want_indices) return {y, indices};
   return {y};
 }

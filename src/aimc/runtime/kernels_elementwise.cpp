@@ -2,7 +2,8 @@
 // comparisons, logic, Where, Cast, Dropout) and of the reductions (Reduce*, ArgMax, ArgMin).
 // Semantics are ONNX's (opsets 13-17). Integer arithmetic wraps around like two's complement
 // hardware (and ONNX Runtime) instead of invoking undefined behaviour; integer Div truncates
-// toward zero like the ONNX reference implementation.
+// toward zero like the ONNX reference implementation. f16 is computed in float and rounded
+// back (see with_f16_as_f32).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -29,9 +30,12 @@ struct Tag {
 template <typename... Ts>
 struct Types {};
 
-using NumericTypes = Types<float, int64_t, int32_t, int8_t>;
-using AllTypes = Types<float, int64_t, int32_t, int8_t, bool>;
-using FloatTypes = Types<float>;
+// f16 never reaches a kernel body: with_f16_as_f32 widens it first.
+using NumericTypes =
+    Types<float, double, int64_t, int32_t, int16_t, int8_t, uint64_t, uint32_t, uint16_t, uint8_t>;
+using AllTypes = Types<float, double, int64_t, int32_t, int16_t, int8_t, uint64_t, uint32_t,
+                       uint16_t, uint8_t, bool>;
+using FloatTypes = Types<float, double>;
 using BoolTypes = Types<bool>;
 
 // Calls fn(Tag<T>{}) with the C++ type T of `dtype` when it is one of Ts, else throws naming
@@ -117,8 +121,10 @@ T wrap_neg(T a) {
 // Caller guarantees b != 0.
 template <typename T>
 T divide(T a, T b) {
-  if constexpr (std::is_integral_v<T>) {
+  if constexpr (std::is_signed_v<T> && std::is_integral_v<T>) {
     return b == -1 ? wrap_neg(a) : static_cast<T>(a / b);  // lowest / -1 overflows
+  } else if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(a / b);
   } else {
     return a / b;
   }
@@ -143,10 +149,14 @@ T saturate_cast(double value) {
 // truncated reciprocal (0 unless |base| == 1, and 0 for base 0 rather than a crash).
 template <typename T, typename E>
 T integer_pow(T base, E exponent) {
-  if (exponent < 0) {
-    if (base == 1) return 1;
-    if (base == -1) return (exponent % 2 == 0) ? 1 : -1;
-    return 0;
+  if constexpr (std::is_signed_v<E>) {
+    if (exponent < 0) {
+      if (base == 1) return 1;
+      if constexpr (std::is_signed_v<T>) {
+        if (base == -1) return (exponent % 2 == 0) ? 1 : -1;
+      }
+      return 0;
+    }
   }
   T result = 1;
   auto remaining = static_cast<uint64_t>(exponent);
@@ -270,7 +280,7 @@ std::vector<Tensor> mul_kernel(const ir::Node& node, const Inputs& inputs) {
 // the user's error, not a crash.
 std::vector<Tensor> div_kernel(const ir::Node& node, const Inputs& inputs) {
   const Tensor& b = input(node, inputs, 1);
-  if (b.dtype() != DType::kF32) {
+  if (!dtype_is_floating(b.dtype())) {
     for (int64_t i = 0; i < b.numel(); ++i) {
       if (b.item_as_int(i) == 0) {
         throw_bad_input("{}: integer division by zero (divisor element {})", node.describe(), i);
@@ -283,8 +293,10 @@ std::vector<Tensor> div_kernel(const ir::Node& node, const Inputs& inputs) {
 // One element of Pow in the base's dtype.
 template <typename T, typename E>
 T pow_element(T base, E exponent) {
-  if constexpr (std::is_floating_point_v<T>) {
+  if constexpr (std::is_same_v<T, float> && !std::is_same_v<E, double>) {
     return std::pow(base, static_cast<float>(exponent));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(std::pow(static_cast<double>(base), static_cast<double>(exponent)));
   } else if constexpr (std::is_floating_point_v<E>) {
     return saturate_cast<T>(std::pow(static_cast<double>(base), static_cast<double>(exponent)));
   } else {
@@ -292,15 +304,27 @@ T pow_element(T base, E exponent) {
   }
 }
 
-// Pow: base[...], exponent[...] (any numeric dtype) -> base ^ exponent in base's dtype
+// Pow: base[...], exponent[...] (any numeric dtype) -> base ^ exponent in base's dtype.
+// Exponents other than f32 ^ f32 are widened to f64 (for a float base or a float exponent) or
+// i64 (integer ^ integer), which computes the same as numpy does for ONNX's ten exponent
+// dtypes, with two instantiations per base instead of ten.
 std::vector<Tensor> pow_kernel(const ir::Node& node, const Inputs& inputs) {
   const Tensor& base = input(node, inputs, 0);
   const Tensor& exponent = input(node, inputs, 1);
-  using BaseTypes = Types<float, int64_t, int32_t>;
+  if (exponent.dtype() == DType::kBool) {
+    throw_bad_input("{}: dtype bool is unsupported by Pow's exponent", node.describe());
+  }
+  using BaseTypes = Types<float, double, int64_t, int32_t>;
   return {dispatch(BaseTypes{}, node, base.dtype(), [&]<typename T>(Tag<T>) {
-    return dispatch(NumericTypes{}, node, exponent.dtype(), [&]<typename E>(Tag<E>) {
-      return map_binary<T, T, E>(node, base, exponent, pow_element<T, E>);
-    });
+    if (std::is_same_v<T, float> && exponent.dtype() == DType::kF32) {
+      return map_binary<T, T, float>(node, base, exponent, pow_element<T, float>);
+    }
+    if (std::is_floating_point_v<T> || dtype_is_floating(exponent.dtype())) {
+      Tensor wide = exponent.cast(DType::kF64);
+      return map_binary<T, T, double>(node, base, wide, pow_element<T, double>);
+    }
+    Tensor wide = exponent.cast(DType::kI64);
+    return map_binary<T, T, int64_t>(node, base, wide, pow_element<T, int64_t>);
   })};
 }
 
@@ -413,29 +437,33 @@ std::vector<Tensor> min_kernel(const ir::Node& node, const Inputs& inputs) {
   return {fold_inputs<NumericTypes>(node, inputs, [](auto x, auto y) { return min_of(x, y); })};
 }
 
+// ONNX defines Sum and Mean on floats only; the integer types are the ones aimc took before it
+// had the others.
+using SumTypes = Types<float, double, int64_t, int32_t, int8_t>;
+
 // Sum: in0[...], in1[...], ... -> elementwise sum (broadcast shape)
 std::vector<Tensor> sum_kernel(const ir::Node& node, const Inputs& inputs) {
-  return {fold_inputs<NumericTypes>(node, inputs, [](auto x, auto y) { return wrap_add(x, y); })};
+  return {fold_inputs<SumTypes>(node, inputs, [](auto x, auto y) { return wrap_add(x, y); })};
 }
 
 // Mean: in0[...], in1[...], ... -> elementwise sum / count (broadcast shape)
 std::vector<Tensor> mean_kernel(const ir::Node& node, const Inputs& inputs) {
-  Tensor sum =
-      fold_inputs<NumericTypes>(node, inputs, [](auto x, auto y) { return wrap_add(x, y); });
+  Tensor sum = fold_inputs<SumTypes>(node, inputs, [](auto x, auto y) { return wrap_add(x, y); });
   auto count = static_cast<int64_t>(inputs.size());
-  return {dispatch(NumericTypes{}, node, sum.dtype(), [&]<typename T>(Tag<T>) {
+  return {dispatch(SumTypes{}, node, sum.dtype(), [&]<typename T>(Tag<T>) {
     return map_unary<T, T>(sum, [&](T v) { return divide(v, static_cast<T>(count)); });
   })};
 }
 
 // ---- unary ----
 
-// x[...] f32 -> fn(x)
+// x[...] f32 or f64 -> fn(x) in the same dtype
 template <typename Fn>
 std::vector<Tensor> float_unary(const ir::Node& node, const Inputs& inputs, const Fn& fn) {
   const Tensor& x = input(node, inputs, 0);
-  return {dispatch(FloatTypes{}, node, x.dtype(),
-                   [&](Tag<float>) { return map_unary<float, float>(x, fn); })};
+  return {dispatch(FloatTypes{}, node, x.dtype(), [&]<typename T>(Tag<T>) {
+    return map_unary<T, T>(x, [&](T v) { return static_cast<T>(fn(v)); });
+  })};
 }
 
 // x[...] numeric -> fn(x) in the same dtype
@@ -447,71 +475,88 @@ std::vector<Tensor> numeric_unary(const ir::Node& node, const Inputs& inputs, co
   })};
 }
 
-float sigmoid(float x) {
+template <typename T>
+T sigmoid(T x) {
   // For very negative x, exp(-x) overflows to inf and the result is the correct 0.
-  return 1.0f / (1.0f + std::exp(-x));
+  return T(1) / (T(1) + std::exp(-x));
 }
 
-float softplus(float x) {
+template <typename T>
+T softplus(T x) {
   // ln(1 + e^x) = x + ln(1 + e^-x): the second form keeps large x from overflowing.
   return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
 std::vector<Tensor> sqrt_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return std::sqrt(x); });
+  return float_unary(node, inputs, [](auto x) { return std::sqrt(x); });
 }
 std::vector<Tensor> erf_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return std::erf(x); });
+  return float_unary(node, inputs, [](auto x) { return std::erf(x); });
 }
 std::vector<Tensor> tanh_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return std::tanh(x); });
+  return float_unary(node, inputs, [](auto x) { return std::tanh(x); });
 }
 std::vector<Tensor> sigmoid_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return sigmoid(x); });
+  return float_unary(node, inputs, [](auto x) { return sigmoid(x); });
 }
 std::vector<Tensor> exp_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return std::exp(x); });
+  return float_unary(node, inputs, [](auto x) { return std::exp(x); });
 }
 std::vector<Tensor> log_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return std::log(x); });
+  return float_unary(node, inputs, [](auto x) { return std::log(x); });
 }
 std::vector<Tensor> reciprocal_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return 1.0f / x; });
+  return float_unary(node, inputs, [](auto x) { return decltype(x)(1) / x; });
 }
 std::vector<Tensor> floor_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return std::floor(x); });
+  return float_unary(node, inputs, [](auto x) { return std::floor(x); });
 }
 std::vector<Tensor> ceil_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return std::ceil(x); });
+  return float_unary(node, inputs, [](auto x) { return std::ceil(x); });
 }
 std::vector<Tensor> softplus_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](float x) { return softplus(x); });
+  return float_unary(node, inputs, [](auto x) { return softplus(x); });
 }
 
-// LeakyRelu: x[...] f32 -> x < 0 ? alpha * x : x
+// The attributes are float32 in ONNX: as such they enter f32 and f64 arithmetic alike.
+
+// LeakyRelu: x[...] -> x < 0 ? alpha * x : x
 std::vector<Tensor> leaky_relu_kernel(const ir::Node& node, const Inputs& inputs) {
   auto alpha = static_cast<float>(node.attr_float("alpha", 0.01));
-  return float_unary(node, inputs, [alpha](float x) { return x < 0 ? alpha * x : x; });
+  return float_unary(node, inputs, [alpha](auto x) {
+    using T = decltype(x);
+    return x < 0 ? static_cast<T>(alpha) * x : x;
+  });
 }
 
-// Elu: x[...] f32 -> x < 0 ? alpha * (exp(x) - 1) : x
+// Elu: x[...] -> x < 0 ? alpha * (exp(x) - 1) : x
 std::vector<Tensor> elu_kernel(const ir::Node& node, const Inputs& inputs) {
   auto alpha = static_cast<float>(node.attr_float("alpha", 1.0));
-  return float_unary(node, inputs, [alpha](float x) { return x < 0 ? alpha * std::expm1(x) : x; });
+  return float_unary(node, inputs, [alpha](auto x) {
+    using T = decltype(x);
+    return x < 0 ? static_cast<T>(alpha) * std::expm1(x) : x;
+  });
 }
 
-// HardSigmoid: x[...] f32 -> clamp(alpha * x + beta, 0, 1)
+// HardSigmoid: x[...] -> clamp(alpha * x + beta, 0, 1)
 std::vector<Tensor> hard_sigmoid_kernel(const ir::Node& node, const Inputs& inputs) {
   auto alpha = static_cast<float>(node.attr_float("alpha", 0.2));
   auto beta = static_cast<float>(node.attr_float("beta", 0.5));
-  return float_unary(node, inputs, [alpha, beta](float x) {
-    return std::max(0.0f, std::min(1.0f, alpha * x + beta));
+  return float_unary(node, inputs, [alpha, beta](auto x) {
+    using T = decltype(x);
+    return std::max(T(0), std::min(T(1), static_cast<T>(alpha) * x + static_cast<T>(beta)));
   });
 }
 
 // Relu: x[...] -> max(x, 0); NaN passes through like numpy's maximum.
 std::vector<Tensor> relu_kernel(const ir::Node& node, const Inputs& inputs) {
-  return numeric_unary(node, inputs, [](auto x) { return x < 0 ? decltype(x)(0) : x; });
+  return numeric_unary(node, inputs, [](auto x) {
+    if constexpr (std::is_unsigned_v<decltype(x)>) {
+      return x;
+    } else {
+      return x < 0 ? decltype(x)(0) : x;
+    }
+  });
 }
 
 // Neg: x[...] -> -x
@@ -524,6 +569,8 @@ std::vector<Tensor> abs_kernel(const ir::Node& node, const Inputs& inputs) {
   return numeric_unary(node, inputs, [](auto x) {
     if constexpr (std::is_floating_point_v<decltype(x)>) {
       return std::fabs(x);
+    } else if constexpr (std::is_unsigned_v<decltype(x)>) {
+      return x;
     } else {
       return x < 0 ? wrap_neg(x) : x;
     }
@@ -564,30 +611,12 @@ std::vector<Tensor> clip_kernel(const ir::Node& node, const Inputs& inputs) {
 std::vector<Tensor> cast_kernel(const ir::Node& node, const Inputs& inputs) {
   const Tensor& x = input(node, inputs, 0);
   int64_t to = node.require_int("to");
-  DType dtype;
-  switch (to) {
-    case 1:
-      dtype = DType::kF32;
-      break;
-    case 3:
-      dtype = DType::kI8;
-      break;
-    case 6:
-      dtype = DType::kI32;
-      break;
-    case 7:
-      dtype = DType::kI64;
-      break;
-    case 9:
-      dtype = DType::kBool;
-      break;
-    default:
-      throw_bad_input(
-          "{}: cast to ONNX dtype {} is unsupported (aimc supports FLOAT=1, "
-          "INT8=3, INT32=6, INT64=7, BOOL=9)",
-          node.describe(), to);
+  std::optional<DType> dtype = dtype_from_onnx_code(to);
+  if (!dtype) {
+    throw_bad_input("{}: cast to ONNX dtype {} is unsupported (aimc supports {})", node.describe(),
+                    to, kSupportedOnnxDtypeCodes);
   }
-  return {x.dtype() == dtype ? x : x.cast(dtype)};
+  return {x.dtype() == *dtype ? x : x.cast(*dtype)};
 }
 
 // Identity: x[...] -> x (tensors are never written in place, so the storage is shared)
@@ -681,9 +710,11 @@ std::vector<int64_t> reduced_offsets(const ReducePlan& plan) {
 }
 
 // Reducers: init() -> accumulator, add(acc, x), finish(acc, count) -> output element.
-// Float inputs accumulate in double; integers in int64 (wrapping) or their own type.
+// Float inputs accumulate in double; integers in 64 bits of their signedness (wrapping) or in
+// their own type.
 template <typename T>
-using WideAcc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+using WideAcc = std::conditional_t<std::is_floating_point_v<T>, double,
+                                   std::conditional_t<std::is_unsigned_v<T>, uint64_t, int64_t>>;
 
 template <typename T>
 struct SumReducer {
@@ -702,7 +733,7 @@ struct MeanReducer {
     if constexpr (std::is_floating_point_v<T>) {
       return static_cast<T>(acc / static_cast<double>(count));  // 0/0: NaN like numpy
     } else {
-      return count == 0 ? T(0) : static_cast<T>(divide<int64_t>(acc, count));
+      return count == 0 ? T(0) : static_cast<T>(divide<Acc>(acc, static_cast<Acc>(count)));
     }
   }
 };
@@ -731,7 +762,10 @@ struct L1Reducer {
   Acc init() const { return 0; }
   void add(Acc& acc, T x) const {
     auto wide = static_cast<Acc>(x);
-    acc = wrap_add(acc, wide < 0 ? wrap_neg(wide) : wide);
+    if constexpr (std::is_signed_v<Acc>) {
+      if (wide < 0) wide = wrap_neg(wide);
+    }
+    acc = wrap_add(acc, wide);
   }
   T finish(Acc acc, int64_t) const { return static_cast<T>(acc); }
 };
@@ -921,9 +955,37 @@ std::vector<Tensor> arg_reduce_kernel(const ir::Node& node, const Inputs& inputs
   return {out};
 }
 
-}  // namespace
+// f16 runs as f32: f16 inputs are widened, and the kernel's f32 outputs are rounded back to
+// f16 when input `typed_input` (the one that gives the output its dtype) was f16. A single f32
+// operation rounded to f16 is the correctly rounded f16 result, as a float holds more than
+// twice a half's precision; reductions accumulate in double as for f32. Only Pow may mix f16
+// with f32 (its exponent has a dtype of its own); elsewhere the mix is the user's error, which
+// widening would hide from the kernel.
+KernelFn with_f16_as_f32(KernelFn kernel, size_t typed_input, bool may_mix_with_f32) {
+  return [kernel = std::move(kernel), typed_input, may_mix_with_f32](const ir::Node& node,
+                                                                     const Inputs& inputs) {
+    auto is_f16 = [](const Tensor& t) { return t.is_valid() && t.dtype() == DType::kF16; };
+    auto is_f32 = [](const Tensor& t) { return t.is_valid() && t.dtype() == DType::kF32; };
+    if (std::none_of(inputs.begin(), inputs.end(), is_f16)) return kernel(node, inputs);
+    if (!may_mix_with_f32 && std::any_of(inputs.begin(), inputs.end(), is_f32)) {
+      throw_bad_input("{}: operands have different dtypes f16 and f32", node.describe());
+    }
+    Inputs widened = inputs;
+    for (Tensor& t : widened) {
+      if (is_f16(t)) t = t.cast(DType::kF32);
+    }
+    std::vector<Tensor> outputs = kernel(node, widened);
+    if (typed_input < inputs.size() && is_f16(inputs[typed_input])) {
+      for (Tensor& t : outputs) {
+        if (t.is_valid() && t.dtype() == DType::kF32) t = t.cast(DType::kF16);
+      }
+    }
+    return outputs;
+  };
+}
 
-void register_elementwise_kernels(KernelRegistry& registry) {
+// The kernels of every op but Cast, Identity and Dropout, keyed by op name.
+void register_numeric_kernels(KernelRegistry& registry) {
   registry.add("Add", add_kernel);
   registry.add("Sub", sub_kernel);
   registry.add("Mul", mul_kernel);
@@ -960,9 +1022,6 @@ void register_elementwise_kernels(KernelRegistry& registry) {
   registry.add("Neg", neg_kernel);
   registry.add("Abs", abs_kernel);
   registry.add("Clip", clip_kernel);
-  registry.add("Cast", cast_kernel);
-  registry.add("Identity", identity_kernel);
-  registry.add("Dropout", dropout_kernel);
   registry.add("ReduceSum", reduce_kernel<SumReducer>);
   registry.add("ReduceMean", reduce_kernel<MeanReducer>);
   registry.add("ReduceProd", reduce_kernel<ProdReducer>);
@@ -975,6 +1034,20 @@ void register_elementwise_kernels(KernelRegistry& registry) {
   registry.add("ReduceMin", reduce_kernel<MinReducer>);
   registry.add("ArgMax", arg_reduce_kernel<true>);
   registry.add("ArgMin", arg_reduce_kernel<false>);
+}
+
+}  // namespace
+
+void register_elementwise_kernels(KernelRegistry& registry) {
+  // Every kernel but Cast, Identity and Dropout (which take f16 as it is) computes f16 in f32.
+  KernelRegistry numeric;
+  register_numeric_kernels(numeric);
+  for (const std::string& op : numeric.names()) {
+    registry.add(op, with_f16_as_f32(*numeric.find(op), op == "Where" ? 1 : 0, op == "Pow"));
+  }
+  registry.add("Cast", cast_kernel);
+  registry.add("Identity", identity_kernel);
+  registry.add("Dropout", dropout_kernel);
 }
 
 }  // namespace aimc::runtime

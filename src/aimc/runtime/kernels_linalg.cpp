@@ -2,13 +2,34 @@
 // OpenBLAS sgemm; runtime/reference_kernels.h holds the plain loops the tests compare with.
 #include <cblas.h>
 
+#include <algorithm>
 #include <climits>
 
+#include "aimc/core/parallel.h"
 #include "aimc/runtime/broadcast.h"
 #include "aimc/runtime/nn_kernels.h"
 
 namespace aimc::runtime::nn {
 
+namespace {
+
+void blas_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                int64_t ldc) {
+  // Also for library users who never call runtime::set_threads.
+  [[maybe_unused]] static const bool single_threaded = (openblas_set_num_threads(1), true);
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
+              beta, c, static_cast<int>(ldc));
+}
+
+}  // namespace
+
+// OpenBLAS's own threading gives results that depend on its thread count, so OpenBLAS always
+// runs single-threaded (runtime/threads.cpp) and the product is cut into tiles that depend on
+// the shape alone; our pool spreads the tiles over the threads. Each element of c is then
+// computed by the same single-threaded call whatever the thread count.
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            const float* b, float beta, float* c) {
   if (m == 0 || n == 0) return;
@@ -19,11 +40,30 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     for (int64_t i = 0; i < m * n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
     return;
   }
-  int lda = static_cast<int>(trans_a ? m : k);
-  int ldb = static_cast<int>(trans_b ? k : n);
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, static_cast<int>(n));
+  const int64_t lda = trans_a ? m : k;
+  const int64_t ldb = trans_b ? k : n;
+  constexpr int64_t kMinTileFlops = int64_t{1} << 18;  // smaller products run as one call
+  constexpr int64_t kMaxTiles = 16;
+  auto round_up = [](int64_t v, int64_t to) { return (v + to - 1) / to * to; };
+  if (m * n * k < 2 * kMinTileFlops) {
+    blas_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+  } else if (m >= 64) {
+    const int64_t rows = round_up(std::max<int64_t>(32, (m + kMaxTiles - 1) / kMaxTiles), 8);
+    const int64_t tiles = (m + rows - 1) / rows;
+    parallel_for(0, tiles, 1, [&](int64_t t) {
+      const int64_t i0 = t * rows, mi = std::min(rows, m - i0);
+      blas_sgemm(trans_a, trans_b, mi, n, k, alpha, trans_a ? a + i0 : a + i0 * k, lda, b, ldb,
+                 beta, c + i0 * n, n);
+    });
+  } else {
+    const int64_t cols = round_up(std::max<int64_t>(64, (n + kMaxTiles - 1) / kMaxTiles), 16);
+    const int64_t tiles = (n + cols - 1) / cols;
+    parallel_for(0, tiles, 1, [&](int64_t t) {
+      const int64_t j0 = t * cols, nj = std::min(cols, n - j0);
+      blas_sgemm(trans_a, trans_b, m, nj, k, alpha, a, lda, trans_b ? b + j0 * k : b + j0, ldb,
+                 beta, c + j0, n);
+    });
+  }
 }
 
 namespace {
@@ -130,10 +170,11 @@ std::vector<Tensor> matmul_forward(const ir::Node& node, const std::vector<Tenso
               py);
         break;
       }
-      for (size_t t = 0; t < plan.a_index.size(); ++t) {
+      // One product per matrix pair (attention's Q·Kᵀ and A·V), spread over the threads.
+      parallel_for(0, static_cast<int64_t>(plan.a_index.size()), 1, [&](int64_t t) {
         sgemm(false, false, m, n, k, 1.0f, pa + plan.a_index[t] * m * k,
-              pb + plan.b_index[t] * k * n, 0.0f, py + static_cast<int64_t>(t) * m * n);
-      }
+              pb + plan.b_index[t] * k * n, 0.0f, py + t * m * n);
+      });
       break;
     }
     case DType::kI64:

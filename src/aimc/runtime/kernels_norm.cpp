@@ -187,17 +187,23 @@ std::vector<Tensor> softmax_forward(const ir::Node& node, const std::vector<Tens
     float* out = py + (in - px);
     float max = in[0];
     for (int64_t i = 1; i < n; ++i) max = std::max(max, in[i * inner]);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(in[i * inner] - max));
     if constexpr (kLog) {
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(in[i * inner] - max));
       double log_sum = std::log(sum);
       for (int64_t i = 0; i < n; ++i)
         out[i * inner] = static_cast<float>(static_cast<double>(in[i * inner] - max) - log_sum);
     } else {
-      double inv_sum = 1.0 / sum;
-      for (int64_t i = 0; i < n; ++i)
-        out[i * inner] =
-            static_cast<float>(std::exp(static_cast<double>(in[i * inner] - max)) * inv_sum);
+      // exp once per element in float (glibc's expf is correctly rounded in practice), the
+      // sum in double.
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        const float e = std::exp(in[i * inner] - max);
+        out[i * inner] = e;
+        sum += e;
+      }
+      const float inv_sum = static_cast<float>(1.0 / sum);
+      for (int64_t i = 0; i < n; ++i) out[i * inner] *= inv_sum;
     }
   });
   return {y};

@@ -1,5 +1,5 @@
 // Kernels of the shape and data-movement ops (ONNX semantics, opsets 13-17). Most of them only
-// move elements, whatever their dtype, so they work on element sizes (1, 4 or 8 bytes) rather
+// move elements, whatever their dtype, so they work on element sizes (1, 2, 4 or 8 bytes) rather
 // than on types. Ops that only change the shape (Reshape, Flatten, Squeeze, Unsqueeze) return a
 // view of their input: storage is never mutated in place, so sharing it is safe.
 #include <algorithm>
@@ -30,8 +30,9 @@ int64_t normalize_axis(const Node& node, int64_t axis, int64_t rank, const char*
 
 // Integer values of a shape-like input (shape, axes, pads, repeats...).
 std::vector<int64_t> int_values(const Node& node, const Tensor& t, const char* what) {
-  if (t.dtype() == DType::kF32)
-    throw_bad_input("{}: {} must hold integers, not f32", node.describe(), what);
+  if (dtype_is_floating(t.dtype()))
+    throw_bad_input("{}: {} must hold integers, not {}", node.describe(), what,
+                    dtype_name(t.dtype()));
   return t.to_int_vector();
 }
 
@@ -91,6 +92,9 @@ void dispatch_element_size(DType dtype, Fn&& fn) {
   switch (dtype_size(dtype)) {
     case 1:
       fn(std::integral_constant<size_t, 1>{});
+      return;
+    case 2:
+      fn(std::integral_constant<size_t, 2>{});
       return;
     case 4:
       fn(std::integral_constant<size_t, 4>{});
@@ -720,6 +724,10 @@ std::vector<Tensor> range_kernel(const Node& node, const std::vector<Tensor>& in
   switch (inputs[0].dtype()) {
     case DType::kF32:
       return {range_values<float>(inputs[0], inputs[1], inputs[2], node)};
+    case DType::kF64:
+      return {range_values<double>(inputs[0], inputs[1], inputs[2], node)};
+    case DType::kI16:
+      return {range_values<int16_t>(inputs[0], inputs[1], inputs[2], node)};
     case DType::kI64:
       return {range_values<int64_t>(inputs[0], inputs[1], inputs[2], node)};
     case DType::kI32:
@@ -969,6 +977,22 @@ std::vector<Tensor> cumsum_kernel(const Node& node, const std::vector<Tensor>& i
   switch (x.dtype()) {
     case DType::kF32:
       cumsum(x.data<float>(), out.data<float>(), outer, length, inner, exclusive, reverse);
+      break;
+    case DType::kF64:
+      cumsum(x.data<double>(), out.data<double>(), outer, length, inner, exclusive, reverse);
+      break;
+    case DType::kF16: {
+      // Sums run in float; each output is rounded to f16 once.
+      Tensor wide = x.cast(DType::kF32);
+      Tensor wide_out(DType::kF32, x.shape());
+      cumsum(wide.data<float>(), wide_out.data<float>(), outer, length, inner, exclusive, reverse);
+      return {wide_out.cast(DType::kF16)};
+    }
+    case DType::kU64:
+      cumsum(x.data<uint64_t>(), out.data<uint64_t>(), outer, length, inner, exclusive, reverse);
+      break;
+    case DType::kU32:
+      cumsum(x.data<uint32_t>(), out.data<uint32_t>(), outer, length, inner, exclusive, reverse);
       break;
     case DType::kI64:
       cumsum(x.data<int64_t>(), out.data<int64_t>(), outer, length, inner, exclusive, reverse);

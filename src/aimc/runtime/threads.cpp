@@ -8,7 +8,9 @@ namespace aimc::runtime {
 
 void set_threads(int threads) {
   set_num_threads(threads);
-  openblas_set_num_threads(num_threads());
+  // OpenBLAS's results depend on its thread count: it runs single-threaded and our pool
+  // spreads the GEMM tiles (runtime/kernels_linalg.cpp).
+  openblas_set_num_threads(1);
 }
 
 }  // namespace aimc::runtime

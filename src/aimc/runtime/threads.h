@@ -1,4 +1,4 @@
-// One place that sets how many threads aimc uses (OpenMP and OpenBLAS alike).
+// One place that sets how many threads aimc uses (its own pool and OpenBLAS alike).
 #pragma once
 
 namespace aimc::runtime {
