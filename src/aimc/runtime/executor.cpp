@@ -52,6 +52,12 @@ std::map<std::string, Tensor> Executor::run(const std::map<std::string, Tensor>&
 
 std::map<std::string, Tensor> Executor::run(const std::map<std::string, Tensor>& inputs,
                                             const NodeObserver& observer) const {
+  return run(inputs, observer, nullptr);
+}
+
+std::map<std::string, Tensor> Executor::run(const std::map<std::string, Tensor>& inputs,
+                                            const NodeObserver& observer,
+                                            const NodeRunner& runner) const {
   std::unordered_map<const ir::Value*, Tensor> env;
   for (const ir::Value* in : graph_.inputs) {
     auto it = inputs.find(in->name);
@@ -81,7 +87,8 @@ std::map<std::string, Tensor> Executor::run(const std::map<std::string, Tensor>&
         args.push_back(it->second);
       }
     }
-    std::vector<Tensor> results = evaluate_node(node, args);
+    std::vector<Tensor> results;
+    if (!runner || !runner(node, args, results)) results = evaluate_node(node, args);
     for (size_t k = 0; k < node.outputs.size() && k < results.size(); ++k) {
       if (node.outputs[k]) env[node.outputs[k]] = results[k];
     }

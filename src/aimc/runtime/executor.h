@@ -27,6 +27,13 @@ class Executor {
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs,
                                     const NodeObserver& observer) const;
 
+  // Lets a caller run some nodes itself (the analog executor): called before each node with
+  // its arguments; returns true when it has filled `results`, false to run the digital kernel.
+  using NodeRunner = std::function<bool(const ir::Node& node, const std::vector<Tensor>& args,
+                                        std::vector<Tensor>& results)>;
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs,
+                                    const NodeObserver& observer, const NodeRunner& runner) const;
+
  private:
   const ir::Graph& graph_;
   // last_use_[i]: values whose last reader is node i (freed after it runs).

@@ -44,7 +44,7 @@ template <typename... Ts, typename Fn>
 auto dispatch(Types<Ts...>, const ir::Node& node, DType dtype, const Fn& fn) {
   using First = std::tuple_element_t<0, std::tuple<Ts...>>;
   std::optional<decltype(fn(Tag<First>{}))> result;
-  ((dtype == dtype_of<Ts>() && (result.emplace(fn(Tag<Ts>{})), true)) || ...);
+  (void)((dtype == dtype_of<Ts>() && (result.emplace(fn(Tag<Ts>{})), true)) || ...);
   if (!result) {
     throw_bad_input("{}: dtype {} is unsupported by {}", node.describe(), dtype_name(dtype),
                     node.op);
