@@ -31,15 +31,16 @@ struct Result {
 Result aimc(const std::string& args) {
   // A file per call and per process: ctest runs several of these binaries at once.
   static int calls = 0;
-  fs::path err_file = fs::temp_directory_path() / ("aimc_cli_test_stderr_" +
-                                                   std::to_string(getpid()) + "_" +
-                                                   std::to_string(calls++) + ".txt");
+  fs::path err_file =
+      fs::temp_directory_path() /
+      ("aimc_cli_test_stderr_" + std::to_string(getpid()) + "_" + std::to_string(calls++) + ".txt");
   std::string command = std::string(AIMC_BINARY) + " " + args + " 2>" + err_file.string();
   Result result;
   FILE* pipe = popen(command.c_str(), "r");
   std::array<char, 4096> buffer;
   size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.out.append(buffer.data(), n);
   int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream err(err_file);
@@ -55,17 +56,20 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-bool empty_or_missing(const fs::path& dir) { return !fs::exists(dir) || fs::is_empty(dir); }
+bool empty_or_missing(const fs::path& dir) {
+  return !fs::exists(dir) || fs::is_empty(dir);
+}
 
 // Evaluates `call` once: the result is bound before any expectation reads it.
-#define EXPECT_BAD_INPUT(call, fragment)                                                   \
-  do {                                                                                    \
-    const Result bad_input_result = (call);                                               \
-    const std::string& bad_input_err = bad_input_result.err;                              \
-    EXPECT_EQ(bad_input_result.exit_code, 2) << bad_input_err;                            \
-    EXPECT_NE(bad_input_err.find(fragment), std::string::npos) << bad_input_err;          \
-    EXPECT_EQ(std::count(bad_input_err.begin(), bad_input_err.end(), '\n'), 1)           \
-        << "one clear message expected:\n" << bad_input_err;                             \
+#define EXPECT_BAD_INPUT(call, fragment)                                         \
+  do {                                                                           \
+    const Result bad_input_result = (call);                                      \
+    const std::string& bad_input_err = bad_input_result.err;                     \
+    EXPECT_EQ(bad_input_result.exit_code, 2) << bad_input_err;                   \
+    EXPECT_NE(bad_input_err.find(fragment), std::string::npos) << bad_input_err; \
+    EXPECT_EQ(std::count(bad_input_err.begin(), bad_input_err.end(), '\n'), 1)   \
+        << "one clear message expected:\n"                                       \
+        << bad_input_err;                                                        \
   } while (0)
 
 TEST(Cli, UsageErrorsExitWithTwo) {
@@ -139,8 +143,8 @@ TEST(Cli, OutputNamesAreSanitised) {
   std::string input = (dir / "x.npy").string();
   write_npy(input, Tensor::from_vector<float>({2, 4}, {-1, 2, -3, 4, 5, -6, 7, -8}));
   fs::path out = dir / "out";
-  Result r = aimc("run " + kSpecial + "odd_output_name.onnx --input x=" + input +
-                  " --output-dir " + out.string());
+  Result r = aimc("run " + kSpecial + "odd_output_name.onnx --input x=" + input + " --output-dir " +
+                  out.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Tensor y = read_npy((out / "out_put_0.npy").string());
   EXPECT_EQ(y.data<float>()[0], 0.f);
@@ -158,7 +162,8 @@ TEST(Cli, BadModelsExitWithTwoAndNameTheCulprit) {
     whole.assign(std::istreambuf_iterator<char>(in), {});
   }
   fs::path truncated = dir / "truncated.onnx";
-  std::ofstream(truncated, std::ios::binary).write(whole.data(), static_cast<long>(whole.size() / 3));
+  std::ofstream(truncated, std::ios::binary)
+      .write(whole.data(), static_cast<long>(whole.size() / 3));
   EXPECT_BAD_INPUT(aimc("inspect " + truncated.string()), "truncated.onnx");
   fs::path corrupt = dir / "corrupt.onnx";
   std::string garbage = whole;
@@ -186,22 +191,22 @@ TEST(Cli, BadInputsExitWithTwoAndWriteNothing) {
 
   std::string wrong_shape = (dir / "wrong_shape.npy").string();
   write_npy(wrong_shape, Tensor(DType::kF32, {2, 1, 27, 28}));
-  EXPECT_BAD_INPUT(aimc("run " + model + " --input image=" + wrong_shape + " --output-dir " +
-                        out.string()),
-                   "[batch, 1, 28, 28]");
+  EXPECT_BAD_INPUT(
+      aimc("run " + model + " --input image=" + wrong_shape + " --output-dir " + out.string()),
+      "[batch, 1, 28, 28]");
   std::string wrong_dtype = (dir / "wrong_dtype.npy").string();
   write_npy(wrong_dtype, Tensor(DType::kI64, {2, 1, 28, 28}));
-  EXPECT_BAD_INPUT(aimc("run " + model + " --input image=" + wrong_dtype + " --output-dir " +
-                        out.string()),
-                   "dtype");
+  EXPECT_BAD_INPUT(
+      aimc("run " + model + " --input image=" + wrong_dtype + " --output-dir " + out.string()),
+      "dtype");
   std::string malformed = (dir / "malformed.npy").string();
   std::ofstream(malformed) << "\x93NUMPY this is not a header";
-  EXPECT_BAD_INPUT(aimc("run " + model + " --input image=" + malformed + " --output-dir " +
-                        out.string()),
-                   "malformed.npy");
-  EXPECT_BAD_INPUT(aimc("run " + model + " --input nosuch=" + wrong_shape + " --output-dir " +
-                        out.string()),
-                   "nosuch");
+  EXPECT_BAD_INPUT(
+      aimc("run " + model + " --input image=" + malformed + " --output-dir " + out.string()),
+      "malformed.npy");
+  EXPECT_BAD_INPUT(
+      aimc("run " + model + " --input nosuch=" + wrong_shape + " --output-dir " + out.string()),
+      "nosuch");
   Result missing = aimc("run " + model + " --output-dir " + out.string());
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_TRUE(empty_or_missing(out)) << "a failed run left files in " << out;

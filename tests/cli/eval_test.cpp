@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -23,10 +24,10 @@ struct EvalRun {
 
 EvalRun aimc_eval(const std::string& args) {
   static int calls = 0;
-  std::string err_file = (std::filesystem::temp_directory_path() /
-                          ("aimc_eval_test_" + std::to_string(getpid()) + "_" +
-                           std::to_string(calls++)))
-                             .string();
+  std::string err_file =
+      (std::filesystem::temp_directory_path() /
+       ("aimc_eval_test_" + std::to_string(getpid()) + "_" + std::to_string(calls++)))
+          .string();
   std::string command = std::string(AIMC_BINARY) + " eval " + args + " 2>" + err_file;
   EvalRun run;
   FILE* pipe = popen(command.c_str(), "r");
@@ -52,7 +53,7 @@ TEST_P(FullSplit, MetricEqualsTheModelCard) {
   const std::string model = GetParam();
   nlohmann::json expected = card(model);
   EvalRun run = aimc_eval(kSource + "/models/" + model + ".onnx --dataset " +
-                      expected["dataset"].get<std::string>() + " --json");
+                          expected["dataset"].get<std::string>() + " --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   nlohmann::json got = nlohmann::json::parse(run.out);
   EXPECT_EQ(got["dataset"], expected["dataset"]);
@@ -63,8 +64,8 @@ TEST_P(FullSplit, MetricEqualsTheModelCard) {
   } else {
     EXPECT_NEAR(got["digital"]["bits_per_char"].get<double>(), expected["value"].get<double>(),
                 0.01);
-    EXPECT_NEAR(got["digital"]["perplexity"].get<double>(),
-                expected["perplexity"].get<double>(), 0.05);
+    EXPECT_NEAR(got["digital"]["perplexity"].get<double>(), expected["perplexity"].get<double>(),
+                0.05);
   }
 }
 
@@ -78,10 +79,12 @@ INSTANTIATE_TEST_SUITE_P(Models, FullSplit,
                          });
 
 TEST(Eval, LimitAndBatchDoNotChangeTheCount) {
-  EvalRun a = aimc_eval(kSource + "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 300 "
-                    "--batch 7 --json");
-  EvalRun b = aimc_eval(kSource + "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 300 "
-                    "--batch 300 --json");
+  EvalRun a = aimc_eval(kSource +
+                        "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 300 "
+                        "--batch 7 --json");
+  EvalRun b = aimc_eval(kSource +
+                        "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 300 "
+                        "--batch 300 --json");
   ASSERT_EQ(a.exit_code, 0) << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.err;
   auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
@@ -105,11 +108,114 @@ TEST(Eval, BadInputExitsWithTwo) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   r = aimc_eval(kSource + "/models/mlp-fmnist.onnx --dataset fashion-mnist --batch 0");
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  r = aimc_eval(kSource + "/models/mlp-fmnist.onnx --dataset fashion-mnist --data-dir /nonexistent");
+  r = aimc_eval(kSource +
+                "/models/mlp-fmnist.onnx --dataset fashion-mnist --data-dir /nonexistent");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("/nonexistent/t10k-images-idx3-ubyte.gz"), std::string::npos) << r.err;
   r = aimc_eval("/nonexistent.onnx --dataset fashion-mnist");
   EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+}  // namespace
+}  // namespace aimc
+
+namespace aimc {
+namespace {
+
+TEST(EvalAnalog, JsonHoldsDigitalAnalogAndLayers) {
+  EvalRun r = aimc_eval(kSource +
+                        "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 200 "
+                        "--arch " +
+                        kSource + "/presets/isaac.yaml --trials 3 --seed 5 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["samples"], 200);
+  const auto& acc = j["analog"]["accuracy"];
+  for (const char* key : {"mean", "std", "min", "max"}) EXPECT_TRUE(acc.contains(key)) << key;
+  EXPECT_LE(acc["min"].get<double>(), acc["mean"].get<double>());
+  EXPECT_LE(acc["mean"].get<double>(), acc["max"].get<double>());
+  EXPECT_EQ(j["analog"]["trials"], 3);
+  EXPECT_EQ(j["analog"]["per_trial"].size(), 3u);
+  ASSERT_EQ(j["layers"].size(), 3u);  // the MLP's three linear layers
+  for (const auto& layer : j["layers"]) {
+    EXPECT_TRUE(layer.contains("name"));
+    EXPECT_TRUE(layer.contains("snr_db"));
+    EXPECT_EQ(layer["placement"], "crossbar");
+    EXPECT_GT(layer["arrays"].get<int>(), 0);
+  }
+  // The same seed gives the same numbers; the text output prints the analog line.
+  EvalRun again = aimc_eval(kSource +
+                            "/models/mlp-fmnist.onnx --dataset fashion-mnist "
+                            "--limit 200 --arch " +
+                            kSource +
+                            "/presets/isaac.yaml --trials 3 "
+                            "--seed 5 --json");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["analog"]["per_trial"], j["analog"]["per_trial"]);
+  EvalRun text = aimc_eval(kSource +
+                           "/models/mlp-fmnist.onnx --dataset fashion-mnist "
+                           "--limit 50 --arch " +
+                           kSource + "/presets/isaac.yaml");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("analog   accuracy"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("SNR"), std::string::npos) << text.out;
+}
+
+TEST(EvalAnalog, BadArchitectureExitsWithTwoAndNamesTheKey) {
+  EvalRun r = aimc_eval(kSource +
+                        "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 10 "
+                        "--arch " +
+                        kSource + "/presets/isaac.yaml --set adc.bitz=3");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("adc.bitz"), std::string::npos) << r.err;
+  r = aimc_eval(kSource +
+                "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 10 "
+                "--arch /nonexistent.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent.yaml"), std::string::npos) << r.err;
+  r = aimc_eval(kSource + "/models/mlp-fmnist.onnx --dataset fashion-mnist --trials 3");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+}  // namespace
+}  // namespace aimc
+
+namespace aimc {
+namespace {
+
+// aimc run --arch: one analog inference of one chip instance; --trial picks the instance.
+TEST(RunAnalog, WritesOutputsOfTheChosenChipInstance) {
+  namespace fs = std::filesystem;
+  const std::string model = kSource + "/models/mlp-fmnist.onnx";
+  const std::string input = "image=" + kSource + "/models/mlp-fmnist.ref-input.npy";
+  const std::string arch = kSource + "/presets/isaac.yaml";
+  auto run = [&](const std::string& extra, const std::string& dir) {
+    fs::remove_all(dir);
+    std::string cmd = std::string(AIMC_BINARY) + " run " + model + " --input " + input +
+                      " --output-dir " + dir + " " + extra + " > /dev/null 2>&1";
+    int status = std::system(cmd.c_str());
+    std::ifstream f(dir + "/logits.npy", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(f)), {});
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, bytes);
+  };
+  const std::string tmp =
+      fs::temp_directory_path() / ("aimc_run_analog_" + std::to_string(getpid()));
+  auto digital = run("", tmp + "_d");
+  auto t0 = run("--arch " + arch + " --trial 0", tmp + "_0");
+  auto t0_again = run("--arch " + arch + " --trial 0", tmp + "_0b");
+  auto t1 = run("--arch " + arch + " --trial 1", tmp + "_1");
+  ASSERT_EQ(digital.first, 0);
+  ASSERT_EQ(t0.first, 0);
+  ASSERT_EQ(t1.first, 0);
+  EXPECT_FALSE(t0.second.empty());
+  EXPECT_EQ(t0.second, t0_again.second);
+  EXPECT_NE(t0.second, t1.second);
+  EXPECT_NE(t0.second, digital.second);
+  auto bad = run("--arch " + arch + " --set array.rowz=5", tmp + "_bad");
+  EXPECT_EQ(bad.first, 2);
+  EXPECT_TRUE(bad.second.empty());
+  EXPECT_FALSE(fs::exists(tmp + "_bad/logits.npy"));
+  for (const char* s : {"_d", "_0", "_0b", "_1", "_bad"}) fs::remove_all(tmp + s);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <set>
 
 #include "aimc/core/parallel.h"
@@ -60,6 +62,42 @@ TEST(RngStream, ValuesDoNotDependOnThreadCount) {
   set_num_threads(2);
   parallel_for(0, 10000, 1, [&](int64_t i) { two[i] = s.normal(static_cast<uint64_t>(i)); });
   EXPECT_EQ(one, two);
+}
+
+// The ziggurat sequence against the normal CDF: 40 bins over [-5, 5] plus both tails (each
+// count within 5 binomial standard errors), the moments up to the fourth, and the bulk fill
+// equal to the per-index function from an even and an odd start.
+TEST(RngStream, FastNormalMatchesTheNormalDistribution) {
+  RngStream s(5, 2, "n", "fast");
+  const int64_t n = 4000000;
+  std::vector<double> z(n);
+  s.fill_fast_normal(0, n, z.data());
+  auto cdf = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+  std::vector<double> edges{-1e300};
+  for (int b = 0; b <= 40; ++b) edges.push_back(-5.0 + 0.25 * b);
+  edges.push_back(1e300);
+  std::vector<int64_t> counts(edges.size() - 1, 0);
+  double sum = 0, sum2 = 0, sum4 = 0;
+  for (double v : z) {
+    auto bin = std::upper_bound(edges.begin(), edges.end(), v) - edges.begin() - 1;
+    ++counts[bin];
+    sum += v;
+    sum2 += v * v;
+    sum4 += v * v * v * v;
+  }
+  for (size_t b = 0; b < counts.size(); ++b) {
+    const double p = cdf(edges[b + 1]) - cdf(edges[b]);
+    EXPECT_NEAR(counts[b], n * p, 5 * std::sqrt(n * p * (1 - p)) + 1) << "bin " << b;
+  }
+  EXPECT_NEAR(sum / n, 0.0, 5 / std::sqrt(double(n)));
+  EXPECT_NEAR(sum2 / n, 1.0, 5 * std::sqrt(2.0 / n));
+  EXPECT_NEAR(sum4 / n, 3.0, 5 * std::sqrt(96.0 / n));  // Var(z^4) = 105 - 9
+  for (uint64_t first : {0ull, 7ull, 1000001ull}) {
+    std::vector<double> bulk(13);
+    s.fill_fast_normal(first, 13, bulk.data());
+    for (int j = 0; j < 13; ++j) EXPECT_EQ(bulk[j], s.fast_normal(first + j)) << first + j;
+  }
+  EXPECT_EQ(z[12345], s.fast_normal(12345));
 }
 
 }  // namespace

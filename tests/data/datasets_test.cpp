@@ -30,8 +30,8 @@ uint32_t bits(float x) {
 }
 
 fs::path temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() /
-                 ("aimc_data_test_" + name + "_" + std::to_string(getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("aimc_data_test_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -114,7 +114,8 @@ TEST(FashionMnist, BadFilesNameTheFile) {
   EXPECT_NE(msg.find("dataset-fashion-mnist"), std::string::npos) << msg;
 
   // Three images but two labels.
-  write_gzip(dir / "t10k-images-idx3-ubyte.gz", idx_header(3, {3, 28, 28}) + std::string(3 * 784, '\1'));
+  write_gzip(dir / "t10k-images-idx3-ubyte.gz",
+             idx_header(3, {3, 28, 28}) + std::string(3 * 784, '\1'));
   write_gzip(dir / "t10k-labels-idx1-ubyte.gz", idx_header(1, {2}) + std::string(2, '\1'));
   msg = bad_input_message([&] { load_fashion_mnist(dir.string(), "test"); });
   EXPECT_NE(msg.find("2 labels"), std::string::npos) << msg;
@@ -125,7 +126,8 @@ TEST(FashionMnist, BadFilesNameTheFile) {
   EXPECT_NE(msg.find("label 12"), std::string::npos) << msg;
 
   // Images of the wrong size.
-  write_gzip(dir / "t10k-images-idx3-ubyte.gz", idx_header(3, {3, 27, 28}) + std::string(3 * 27 * 28, '\1'));
+  write_gzip(dir / "t10k-images-idx3-ubyte.gz",
+             idx_header(3, {3, 27, 28}) + std::string(3 * 27 * 28, '\1'));
   msg = bad_input_message([&] { load_fashion_mnist(dir.string(), "test"); });
   EXPECT_NE(msg.find("28x28"), std::string::npos) << msg;
 
@@ -138,7 +140,9 @@ TEST(FashionMnist, BadFilesNameTheFile) {
 
 TEST(Idx, RejectsBadHeadersAndLengths) {
   EXPECT_NE(bad_input_message([] { parse_idx_u8("", "x.idx"); }).find("x.idx"), std::string::npos);
-  EXPECT_NE(bad_input_message([] { parse_idx_u8(std::string("\0\0\x0d\x01", 4) + std::string(4, '\0'), "x.idx"); }).find("0x0d"),
+  EXPECT_NE(bad_input_message([] {
+              parse_idx_u8(std::string("\0\0\x0d\x01", 4) + std::string(4, '\0'), "x.idx");
+            }).find("0x0d"),
             std::string::npos);
   std::string truncated = idx_header(2, {2, 3}) + std::string(5, '\0');
   EXPECT_NE(bad_input_message([&] { parse_idx_u8(truncated, "x.idx"); }).find("needs 6"),
@@ -209,7 +213,8 @@ TEST(Dataset, ScoresFollowTheirFormulas) {
   // A text of 10 tokens ("abcdefghij" repeated) with context 2.
   std::string text(1000, 'a');
   for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 10);
-  for (const std::string& name : fortunes_files()) write_bytes(dir / name, name == "art" ? text : "");
+  for (const std::string& name : fortunes_files())
+    write_bytes(dir / name, name == "art" ? text : "");
   DatasetOptions options{dir.string(), 2};
   std::unique_ptr<Dataset> ds = open_dataset("fortunes", options);
   EXPECT_FALSE(ds->warning().empty());  // not the documented text
@@ -245,7 +250,8 @@ TEST(Dataset, EvaluateVisitsEverySampleOnceInOrder) {
   // predict from a counter of samples seen, and check the batches tile [0, limit).
   int64_t next = 0;
   LabelledImages set = load_fashion_mnist(kFashionMnistDir, "test");
-  Score s = evaluate(*ds, 250, 64, [&](const Tensor& x) {
+  Score s = evaluate(*ds, 250, 64, [&](const Tensor& x, int64_t first) {
+    EXPECT_EQ(first, next);
     seen.push_back(x.dim(0));
     Tensor logits(DType::kF32, {x.dim(0), 10});
     for (int64_t i = 0; i < x.dim(0); ++i, ++next)
@@ -256,7 +262,9 @@ TEST(Dataset, EvaluateVisitsEverySampleOnceInOrder) {
   EXPECT_EQ(s.samples, 250);
   EXPECT_EQ(s.correct, 250);
   // All-zero logits: argmax is class 0 (first on ties) -> exactly the class-0 samples.
-  s = evaluate(*ds, -1, 1000, [](const Tensor& x) { return Tensor(DType::kF32, {x.dim(0), 10}); });
+  s = evaluate(*ds, -1, 1000, [](const Tensor& x, int64_t) {
+    return Tensor(DType::kF32, {x.dim(0), 10});
+  });
   EXPECT_EQ(s.samples, 10000);
   EXPECT_EQ(s.correct, 1000);
 }

@@ -35,7 +35,8 @@ TEST_P(Determinism, SameOutputsWithOneAndTwoThreads) {
     return executor
         .run({{in, batch}},
              [&](const ir::Node& node, const std::vector<Tensor>& outputs) {
-               for (const Tensor& t : outputs) trace.emplace_back(node.name + " (" + node.op + ")", t.clone());
+               for (const Tensor& t : outputs)
+                 trace.emplace_back(node.name + " (" + node.op + ")", t.clone());
              })
         .at(out);
   };

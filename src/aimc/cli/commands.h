@@ -21,6 +21,8 @@ using Command = std::function<int()>;
 Command add_inspect_command(CLI::App& app, const GlobalOptions& global);
 Command add_run_command(CLI::App& app, const GlobalOptions& global);
 Command add_eval_command(CLI::App& app, const GlobalOptions& global);
+// aimc arch [FILE] [--describe] [--set key.path=value ...] [--json]
+Command add_arch_command(CLI::App& app, const GlobalOptions& global);
 
 // Loads an ONNX model and canonicalises it (the IR every command works on).
 std::unique_ptr<ir::Graph> load_model(const std::string& path, bool verbose);

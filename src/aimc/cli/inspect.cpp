@@ -122,10 +122,11 @@ int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
     out["dims"] = dims;
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& layer : stats.layers) {
-      layers.push_back({{"name", layer.node},
-                        {"op", layer.op},
-                        {"output_shape", layer.output_shape},
-                        {"macs", layer.macs < 0 ? nlohmann::json(nullptr) : nlohmann::json(layer.macs)}});
+      layers.push_back(
+          {{"name", layer.node},
+           {"op", layer.op},
+           {"output_shape", layer.output_shape},
+           {"macs", layer.macs < 0 ? nlohmann::json(nullptr) : nlohmann::json(layer.macs)}});
     }
     out["layers"] = layers;
     out["macs_total"] = stats.total_macs;
@@ -150,10 +151,12 @@ int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
   for (const auto& [op, count] : stats.op_histogram) ops.emplace_back(-count, op);
   std::sort(ops.begin(), ops.end());
   std::string op_text;
-  for (const auto& [count, op] : ops) op_text += fmt::format("{}{} {}", op_text.empty() ? "" : ", ", op, -count);
+  for (const auto& [count, op] : ops)
+    op_text += fmt::format("{}{} {}", op_text.empty() ? "" : ", ", op, -count);
   std::cout << fmt::format("ops         {}\n", op_text);
   std::string bindings;
-  for (const auto& [name, value] : dims) bindings += fmt::format("{}{}={}", bindings.empty() ? "" : ", ", name, value);
+  for (const auto& [name, value] : dims)
+    bindings += fmt::format("{}{}={}", bindings.empty() ? "" : ", ", name, value);
   std::cout << fmt::format("\nMACs per layer{}\n", bindings.empty() ? "" : " (" + bindings + ")");
   std::cout << fmt::format("  {:<40} {:<8} {:<20} {:>16}\n", "layer", "op", "output", "MACs");
   for (const auto& layer : stats.layers) {

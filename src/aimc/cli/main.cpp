@@ -14,8 +14,9 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 
 int run_main(int argc, char** argv) {
-  CLI::App app{"aimc: compile, simulate and cost neural networks on analog in-memory "
-               "computing accelerators"};
+  CLI::App app{
+      "aimc: compile, simulate and cost neural networks on analog in-memory "
+      "computing accelerators"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
   aimc::cli::GlobalOptions global;
@@ -33,8 +34,10 @@ int run_main(int argc, char** argv) {
       aimc::cli::add_inspect_command);
   add("run", "digital (fp32) inference on .npy inputs, outputs written as .npy",
       aimc::cli::add_run_command);
-  add("eval", "accuracy or bits per character of a model on a data set",
+  add("eval", "accuracy or bits per character of a model on a data set, digital and analog",
       aimc::cli::add_eval_command);
+  add("arch", "validate and print an architecture file, or describe every key (--describe)",
+      aimc::cli::add_arch_command);
 
   try {
     app.parse(argc, argv);

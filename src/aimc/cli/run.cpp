@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "aimc/analog/executor.h"
+#include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/core/npy.h"
 #include "aimc/runtime/executor.h"
@@ -20,6 +22,10 @@ struct RunOptions {
   std::string model;
   std::vector<std::string> inputs;
   std::string output_dir;
+  std::string arch;
+  uint64_t seed = 0;
+  uint64_t trial = 0;
+  std::vector<std::string> overrides;
   bool json = false;
 };
 
@@ -46,21 +52,32 @@ int run_run(const RunOptions& options, const GlobalOptions& global) {
     if (!known) {
       std::string names;
       for (const ir::Value* in : graph->inputs) names += (names.empty() ? "" : ", ") + in->name;
-      throw_bad_input("--input {}: the model has no input named '{}' (its inputs: {})", spec,
-                      name, names);
+      throw_bad_input("--input {}: the model has no input named '{}' (its inputs: {})", spec, name,
+                      names);
     }
     if (feeds.count(name)) throw_bad_input("--input {}: input '{}' given twice", spec, name);
     feeds[name] = read_npy(file);
   }
   for (const ir::Value* in : graph->inputs) {
     if (!feeds.count(in->name))
-      throw_bad_input("missing --input {}=FILE.npy for the model's input '{}'", in->name,
-                      in->name);
+      throw_bad_input("missing --input {}=FILE.npy for the model's input '{}'", in->name, in->name);
   }
 
-  runtime::Executor executor(*graph);
+  if (options.arch.empty() && !options.overrides.empty())
+    throw_bad_input("--set needs --arch A.yaml");
   auto start = std::chrono::steady_clock::now();
-  std::map<std::string, Tensor> outputs = executor.run(feeds);
+  std::map<std::string, Tensor> outputs;
+  if (options.arch.empty()) {
+    runtime::Executor executor(*graph);
+    outputs = executor.run(feeds);
+  } else {
+    // One analog inference on chip instance `trial`, calibrated on these inputs
+    // (docs/analog-model.md: `aimc eval` calibrates on the data set's training samples).
+    arch::Architecture architecture = arch::load_architecture(options.arch, options.overrides);
+    analog::AnalogModel model(*graph, architecture, options.seed, options.trial);
+    model.calibrate(feeds);
+    outputs = model.run(feeds, 0);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::filesystem::path dir(options.output_dir);
@@ -93,8 +110,8 @@ int run_run(const RunOptions& options, const GlobalOptions& global) {
   } else {
     for (const auto& w : written)
       std::cout << fmt::format("{:<24} {}{} -> {}\n", w["name"].get<std::string>(),
-                               w["dtype"].get<std::string>(),
-                               shape_str(w["shape"].get<Shape>()), w["file"].get<std::string>());
+                               w["dtype"].get<std::string>(), shape_str(w["shape"].get<Shape>()),
+                               w["file"].get<std::string>());
   }
   return 0;
 }
@@ -109,6 +126,12 @@ Command add_run_command(CLI::App& app, const GlobalOptions& global) {
   app.add_option("--output-dir,-o", options->output_dir,
                  "directory for one <output name>.npy per graph output")
       ->required();
+  app.add_option("--arch,-a", options->arch,
+                 "architecture YAML: run one analog inference instead of the digital one");
+  app.add_option("--seed,-s", options->seed, "random seed of the chip instance (default 0)");
+  app.add_option("--trial,-t", options->trial, "which chip instance (default 0)");
+  app.add_option("--set", options->overrides,
+                 "override an architecture key: key.path=value (repeatable)");
   app.add_flag("--json", options->json, "machine-readable output");
   return [options, &global] { return run_run(*options, global); };
 }

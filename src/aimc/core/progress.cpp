@@ -15,7 +15,9 @@ ProgressBar::ProgressBar(std::string label, int64_t total, bool enabled)
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+  finish();
+}
 
 void ProgressBar::update(int64_t done) {
   if (!active_) return;
@@ -36,8 +38,7 @@ void ProgressBar::draw(int64_t done) {
     eta = fmt::format(" eta {:.0f} s", elapsed * (total_ - done) / done);
   std::fprintf(stderr, "\r%s [%s%s] %lld/%lld %.1f s%s\x1b[K", label_.c_str(),
                std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
-               static_cast<long long>(done), static_cast<long long>(total_), elapsed,
-               eta.c_str());
+               static_cast<long long>(done), static_cast<long long>(total_), elapsed, eta.c_str());
   std::fflush(stderr);
 }
 

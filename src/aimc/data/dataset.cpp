@@ -10,9 +10,13 @@
 
 namespace aimc::data {
 
-double Score::bits_per_char() const { return mean_cross_entropy() / std::numbers::ln2; }
+double Score::bits_per_char() const {
+  return mean_cross_entropy() / std::numbers::ln2;
+}
 
-double Score::perplexity() const { return std::exp(mean_cross_entropy()); }
+double Score::perplexity() const {
+  return std::exp(mean_cross_entropy());
+}
 
 void Score::add(const Score& other) {
   samples += other.samples;
@@ -25,13 +29,20 @@ namespace {
 
 class FashionMnist final : public Dataset {
  public:
-  explicit FashionMnist(const std::string& dir) : set_(load_fashion_mnist(dir, "test")) {}
+  explicit FashionMnist(const std::string& dir)
+      : dir_(dir), set_(load_fashion_mnist(dir, "test")) {}
   std::string name() const override { return "fashion-mnist"; }
   std::string split() const override { return "test"; }
   std::string metric() const override { return "accuracy"; }
   int64_t size() const override { return static_cast<int64_t>(set_.labels.size()); }
   Tensor inputs(int64_t begin, int64_t end) const override {
     return fashion_mnist_batch(set_, begin, end);
+  }
+  int64_t calibration_size() const override { return 60000; }
+  Tensor calibration_inputs(int64_t n) const override {
+    if (!train_) train_ = std::make_unique<LabelledImages>(load_fashion_mnist(dir_, "train"));
+    n = std::min<int64_t>(n, static_cast<int64_t>(train_->labels.size()));
+    return fashion_mnist_batch(*train_, 0, n);
   }
   Score score(int64_t begin, int64_t end, const Tensor& output) const override {
     const int64_t n = end - begin;
@@ -55,7 +66,9 @@ class FashionMnist final : public Dataset {
   }
 
  private:
+  std::string dir_;
   LabelledImages set_;
+  mutable std::unique_ptr<LabelledImages> train_;  // loaded on first calibration
 };
 
 class Fortunes final : public Dataset {
@@ -63,16 +76,20 @@ class Fortunes final : public Dataset {
   Fortunes(const std::string& dir, int64_t context) : context_(context) {
     if (context <= 0) throw_bad_input("fortunes: context length {} must be positive", context);
     FortunesText text = load_fortunes(dir);
-    validation_ = fortunes_validation(fortunes_tokens(text.bytes));
+    std::vector<int64_t> tokens = fortunes_tokens(text.bytes);
+    validation_ = fortunes_validation(tokens);
+    tokens.resize(tokens.size() * 9 / 10);  // the training text
+    train_ = std::move(tokens);
     if (!text.matches_reference)
       warning_ = fmt::format(
           "the fortunes text in {} ({} bytes) differs from the documented one ({} bytes, "
           "CRC-32 {:08x}): results are not comparable with the model cards",
           dir, text.bytes.size(), kFortunesBytes, kFortunesCrc32);
     if (fortunes_window_count(validation_, context_) == 0)
-      throw_bad_input("fortunes: the validation text ({} tokens) is shorter than one window of "
-                      "{} tokens",
-                      validation_.size(), context_);
+      throw_bad_input(
+          "fortunes: the validation text ({} tokens) is shorter than one window of "
+          "{} tokens",
+          validation_.size(), context_);
   }
   std::string name() const override { return "fortunes"; }
   std::string split() const override { return "validation"; }
@@ -81,13 +98,18 @@ class Fortunes final : public Dataset {
   Tensor inputs(int64_t begin, int64_t end) const override {
     return fortunes_batch(validation_, context_, begin, end);
   }
+  // Windows of the training text, cut the same way as the validation windows.
+  int64_t calibration_size() const override { return fortunes_window_count(train_, context_); }
+  Tensor calibration_inputs(int64_t n) const override {
+    return fortunes_batch(train_, context_, 0, std::min(n, calibration_size()));
+  }
   Score score(int64_t begin, int64_t end, const Tensor& output) const override {
     const int64_t n = end - begin;
     if (output.dtype() != DType::kF32 || output.rank() != 3 || output.dim(0) != n ||
         output.dim(1) != context_ || output.dim(2) != kFortunesVocab)
       throw_bad_input(
-          "fortunes: the model's output must be float32 logits [batch, {}, {}], got {}{}",
-          context_, kFortunesVocab, dtype_name(output.dtype()), shape_str(output.shape()));
+          "fortunes: the model's output must be float32 logits [batch, {}, {}], got {}{}", context_,
+          kFortunesVocab, dtype_name(output.dtype()), shape_str(output.shape()));
     Score s;
     s.samples = n;
     s.predictions = n * context_;
@@ -110,12 +132,15 @@ class Fortunes final : public Dataset {
  private:
   int64_t context_;
   std::vector<int64_t> validation_;
+  std::vector<int64_t> train_;
   std::string warning_;
 };
 
 }  // namespace
 
-std::vector<std::string> dataset_names() { return {"fashion-mnist", "fortunes"}; }
+std::vector<std::string> dataset_names() {
+  return {"fashion-mnist", "fortunes"};
+}
 
 std::unique_ptr<Dataset> open_dataset(const std::string& name, const DatasetOptions& options) {
   if (name == "fashion-mnist")
@@ -133,7 +158,7 @@ Score evaluate(const Dataset& dataset, int64_t limit, int64_t batch, const Forwa
   Score score;
   for (int64_t begin = 0; begin < total; begin += batch) {
     const int64_t end = std::min(total, begin + batch);
-    Tensor output = forward(dataset.inputs(begin, end));
+    Tensor output = forward(dataset.inputs(begin, end), begin);
     score.add(dataset.score(begin, end, output));
     if (progress) progress(end, total);
   }

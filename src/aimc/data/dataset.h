@@ -41,13 +41,17 @@ class Dataset {
   // Scores the model output for samples [begin, end). Error(kBadInput) when the output's
   // shape does not fit the data set (e.g. not 10 logits per image).
   virtual Score score(int64_t begin, int64_t end, const Tensor& output) const = 0;
+  // The model input for the first n samples of the calibration set (ANALOG_MODEL.md §4: the
+  // training split's first samples), n at most calibration_size().
+  virtual Tensor calibration_inputs(int64_t n) const = 0;
+  virtual int64_t calibration_size() const = 0;
   // A warning for the user (e.g. the installed text differs from the documented one), or "".
   virtual std::string warning() const { return ""; }
 };
 
 struct DatasetOptions {
-  std::string dir;           // empty: the Debian package's folder
-  int64_t context = 128;     // fortunes: tokens per window (the model's sequence length)
+  std::string dir;        // empty: the Debian package's folder
+  int64_t context = 128;  // fortunes: tokens per window (the model's sequence length)
 };
 
 // Error(kBadInput) for an unknown name (listing the known ones) or unreadable files.
@@ -55,9 +59,10 @@ std::unique_ptr<Dataset> open_dataset(const std::string& name, const DatasetOpti
 std::vector<std::string> dataset_names();
 
 // Runs `forward` on batches of at most `batch` samples over the first `limit` samples
-// (all when limit < 0 or above the size) and sums the scores in sample order. `progress`
-// (may be empty) is told the samples done after each batch.
-using Forward = std::function<Tensor(const Tensor& inputs)>;
+// (all when limit < 0 or above the size) and sums the scores in sample order. `forward` is
+// told the index of the batch's first sample (noise is keyed by sample, not by batch).
+// `progress` (may be empty) is told the samples done after each batch.
+using Forward = std::function<Tensor(const Tensor& inputs, int64_t first_sample)>;
 Score evaluate(const Dataset& dataset, int64_t limit, int64_t batch, const Forward& forward,
                const std::function<void(int64_t done, int64_t total)>& progress = {});
 

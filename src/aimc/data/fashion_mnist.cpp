@@ -44,9 +44,10 @@ LabelledImages load_fashion_mnist(const std::string& dir, const std::string& spl
       (std::filesystem::path(dir) / (prefix + "-labels-idx1-ubyte.gz")).string();
   for (const std::string& path : {images_path, labels_path}) {
     if (!std::filesystem::exists(path))
-      throw_bad_input("{}: not found (install the Debian package dataset-fashion-mnist, or "
-                      "point --data-dir at a folder holding the Fashion-MNIST .gz files)",
-                      path);
+      throw_bad_input(
+          "{}: not found (install the Debian package dataset-fashion-mnist, or "
+          "point --data-dir at a folder holding the Fashion-MNIST .gz files)",
+          path);
   }
   LabelledImages set;
   set.images = read_idx_u8(images_path);
@@ -70,8 +71,7 @@ LabelledImages load_fashion_mnist(const std::string& dir, const std::string& spl
 }
 
 Tensor fashion_mnist_batch(const LabelledImages& set, int64_t begin, int64_t end) {
-  AIMC_ASSERT(0 <= begin && begin <= end && end <= set.images.dim(0), "batch [{}, {})", begin,
-              end);
+  AIMC_ASSERT(0 <= begin && begin <= end && end <= set.images.dim(0), "batch [{}, {})", begin, end);
   const auto& table = fashion_mnist_pixel_table();
   Tensor batch(DType::kF32, {end - begin, 1, 28, 28});
   const uint8_t* src = set.images.data<uint8_t>() + begin * 28 * 28;

@@ -11,13 +11,13 @@ namespace aimc::data {
 
 const std::vector<std::string>& fortunes_files() {
   static const std::vector<std::string> files = {
-      "art",       "ascii-art",   "computers",    "cookie",    "debian",     "definitions",
-      "disclaimer", "drugs",      "education",    "ethnic",    "food",       "fortunes",
-      "goedel",    "humorists",   "kids",         "knghtbrd",  "law",        "linux",
-      "linuxcookie", "literature", "love",        "magic",     "medicine",   "men-women",
-      "miscellaneous", "news",    "paradoxum",    "people",    "perl",       "pets",
-      "platitudes", "politics",   "pratchett",    "riddles",   "science",    "songs-poems",
-      "sports",    "startrek",    "tao",          "translate-me", "wisdom",  "work",
+      "art",           "ascii-art",  "computers", "cookie",       "debian",   "definitions",
+      "disclaimer",    "drugs",      "education", "ethnic",       "food",     "fortunes",
+      "goedel",        "humorists",  "kids",      "knghtbrd",     "law",      "linux",
+      "linuxcookie",   "literature", "love",      "magic",        "medicine", "men-women",
+      "miscellaneous", "news",       "paradoxum", "people",       "perl",     "pets",
+      "platitudes",    "politics",   "pratchett", "riddles",      "science",  "songs-poems",
+      "sports",        "startrek",   "tao",       "translate-me", "wisdom",   "work",
       "zippy"};
   return files;
 }
@@ -27,17 +27,17 @@ FortunesText load_fortunes(const std::string& dir) {
   for (const std::string& name : fortunes_files()) {
     std::string path = (std::filesystem::path(dir) / name).string();
     if (!std::filesystem::exists(path))
-      throw_bad_input("{}: not found (install the Debian packages fortunes and fortunes-min, "
-                      "or point --data-dir at a folder holding the fortunes files)",
-                      path);
+      throw_bad_input(
+          "{}: not found (install the Debian packages fortunes and fortunes-min, "
+          "or point --data-dir at a folder holding the fortunes files)",
+          path);
     text.bytes += read_file_bytes(path);
   }
   uLong crc = crc32(0L, Z_NULL, 0);
   // zlib takes lengths as uInt: feed it in chunks.
   for (size_t at = 0; at < text.bytes.size(); at += 1 << 30) {
     size_t n = std::min<size_t>(1 << 30, text.bytes.size() - at);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(text.bytes.data() + at),
-                static_cast<uInt>(n));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(text.bytes.data() + at), static_cast<uInt>(n));
   }
   text.matches_reference = static_cast<int64_t>(text.bytes.size()) == kFortunesBytes &&
                            static_cast<uint32_t>(crc) == kFortunesCrc32;

@@ -23,8 +23,8 @@ inline constexpr uint32_t kFortunesCrc32 = 0xf3a3e381u;
 const std::vector<std::string>& fortunes_files();
 
 struct FortunesText {
-  std::string bytes;         // the raw concatenation
-  bool matches_reference;    // length and CRC-32 equal the documented ones
+  std::string bytes;       // the raw concatenation
+  bool matches_reference;  // length and CRC-32 equal the documented ones
 };
 
 // Error(kBadInput) names a missing or unreadable file.

@@ -59,6 +59,8 @@ Tensor parse_idx_u8(std::string_view bytes, const std::string& source) {
   return tensor;
 }
 
-Tensor read_idx_u8(const std::string& path) { return parse_idx_u8(read_maybe_gzip(path), path); }
+Tensor read_idx_u8(const std::string& path) {
+  return parse_idx_u8(read_maybe_gzip(path), path);
+}
 
 }  // namespace aimc::data

@@ -42,8 +42,8 @@ void check_input(const ir::Value& declared, const Tensor& given) {
     }
   }
   if (!ok)
-    throw_bad_input("input '{}': expected shape {}, got {}", declared.name,
-                    ir::sym_shape_str(want), shape_str(given.shape()));
+    throw_bad_input("input '{}': expected shape {}, got {}", declared.name, ir::sym_shape_str(want),
+                    shape_str(given.shape()));
 }
 
 std::map<std::string, Tensor> Executor::run(const std::map<std::string, Tensor>& inputs) const {

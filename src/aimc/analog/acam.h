@@ -1,0 +1,81 @@
+// Analog CAM function units (../shared/ANALOG_MODEL.md §3): y = f(x) element-wise by one
+// associative search. A unit quantises its input to in_bits codes over [lo, hi], and stores,
+// for each bit of the (Gray- or binary-encoded) out_bits output code, one ACAM row per
+// maximal run of input codes where that bit is 1; a search ORs the matches of each bit's rows,
+// decodes the word and dequantises it over the range of f on [lo, hi].
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aimc/analog/crossbar.h"
+#include "aimc/arch/architecture.h"
+#include "aimc/core/tensor.h"
+
+namespace aimc::analog {
+
+enum class AcamFunction { kExp, kReciprocal, kRsqrt, kLog, kGelu, kTanh, kSigmoid, kSilu, kIdentity };
+
+const char* acam_function_name(AcamFunction f);
+double acam_function_value(AcamFunction f, double x);  // the exact f (gelu: erf form)
+
+struct AcamRow {
+  int bit;        // output bit this row sets
+  double lo, hi;  // matches lo <= x < hi (input units, after threshold noise)
+};
+
+class AcamUnit {
+ public:
+  // A unit for f over input range [lo, hi] (lo < hi), with the architecture's acam.in_bits,
+  // out_bits and encoding. The output range is [min f, max f] over the codes' centres.
+  AcamUnit(AcamFunction f, double lo, double hi, const arch::AcamConfig& config);
+
+  // Draws this chip instance's threshold noise (acam.threshold_sigma x (hi - lo) per
+  // threshold); without a call (or with sigma 0) the thresholds are exact.
+  void program(const ChipKey& key);
+
+  // y[i] = unit(x[i]); input noise acam.input_sigma x (hi - lo) per search, drawn from
+  // counters keyed by first_element + i (so independent of batch size and threads).
+  void apply(const float* x, float* y, int64_t n, int64_t first_element) const;
+  float apply_one(float x) const;  // no input noise
+  // One search of input x with input noise drawn at counter `element` (the primitive that
+  // apply() and the composite operations use; NaN gives NaN).
+  double search(double x, int64_t element) const;
+
+  int rows() const;                                 // ACAM rows this unit needs
+  const std::vector<AcamRow>& table_rows() const;   // as programmed
+  // The noise-free output for every input code (the quantised f table): out_codes[c]
+  // dequantised. An ACAM without noise returns exactly table()[code(x)].
+  const std::vector<double>& table() const;
+  int code_of(double x) const;  // input code of x: clamp(floor((x - lo) / step), 0, 2^in_bits - 1)
+
+  AcamFunction function() const;
+  double lo() const;
+  double hi() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Rows a unit would need for f over [lo, hi] with the given encoding (for the Gray-vs-binary
+// comparison and the cost model), without building it.
+int acam_rows(AcamFunction f, double lo, double hi, const arch::AcamConfig& config);
+
+// Composite operations (ANALOG_MODEL.md §3), on float32 tensors, the reduction axis last.
+// softmax: m = max digital; e = exp_unit(x - m) (exp unit over [lo, 0]); s = Σ e digital;
+// r = recip_unit(s); p = e·r. x: [..., n] -> [..., n].
+Tensor acam_softmax(const Tensor& x, const AcamUnit& exp_unit, const AcamUnit& recip_unit,
+                    int64_t first_element);
+// layer norm over the last dim: mean, var digital; r = rsqrt_unit(var + eps); (x-mean)·r·γ+β.
+Tensor acam_layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                       const AcamUnit& rsqrt_unit, int64_t first_element);
+// a[..., M, K] x b[..., K, N] (same batch dims, no broadcasting) with every product
+// a·b = sgn(a)·sgn(b)·exp(ln|a| + ln|b|): ln on log_unit, exp on exp_unit, sums digital.
+// Zeros (|v| below log_unit.lo()) contribute 0.
+Tensor acam_log_matmul(const Tensor& a, const Tensor& b, const AcamUnit& log_unit,
+                       const AcamUnit& exp_unit, int64_t first_element);
+
+}  // namespace aimc::analog

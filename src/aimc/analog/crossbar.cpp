@@ -1,0 +1,698 @@
+// The crossbar dot-product engine (crossbar.h, ../shared/ANALOG_MODEL.md §1-2).
+//
+// Layout. Per row block r the programmed arrays are one float matrix [rows_in_block, N·S·c]:
+// column (n·S + s)·c + j holds, for output column n and weight slice s, either the level
+// difference u+ - u- (c = 1; u = (G - g_min)/ΔG, which is exactly the level m when no device
+// effect is on, so that noise-free reads are exact integers), or, with IR drop (c = 4), the
+// two polarities G+/ΔG, G-/ΔG and the same weighted by the row index (k+1), from which the
+// first-order IR drop of each physical column follows in closed form. The input digits of a
+// tile of x are stacked along M ([2·T·rows_of_x, rows_in_block]: phase, step, row), so one
+// sgemm per (tile, row block) computes every read of the tile; the ADC and the shift-add
+// then run element-wise on its result. Noise-free digit and level sums stay below 2^24, so
+// float holds them exactly.
+#include "aimc/analog/crossbar.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "aimc/core/error.h"
+#include "aimc/core/parallel.h"
+#include "aimc/core/rng.h"
+#include "aimc/device/noise.h"
+
+namespace aimc::analog {
+
+namespace {
+
+constexpr double kFloatExactLimit = 16777216.0;  // 2^24: float holds every integer below it
+constexpr int64_t kDigitRowsPerTile = 256;       // rows of the stacked digit matrix per task
+constexpr int64_t kGemmColumnsPerTile = 1024;    // columns of the conductance matrix per task
+constexpr int kHistogramBins = 1 << 16;          // calibrated ADC: resolution of |I|
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+void single_thread_sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                         const float* b, int64_t ldb, float* c, int64_t ldc) {
+  // Results must not depend on OpenBLAS's thread count: it runs single-threaded and our pool
+  // spreads the tiles (as runtime/kernels_linalg.cpp does).
+  [[maybe_unused]] static const bool single_threaded = (openblas_set_num_threads(1), true);
+  if (m == 0 || n == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f,
+              c, static_cast<int>(ldc));
+}
+
+// clamp(round(value), -limit, limit) as an integer; NaN gives 0.
+int32_t quantise(double value, int64_t limit) {
+  if (std::isnan(value)) return 0;
+  const double bound = static_cast<double>(limit);
+  return static_cast<int32_t>(device::round_half_away(std::clamp(value, -bound, bound)));
+}
+
+// The p-th percentile (0..100) of values, linearly interpolated between order statistics.
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0.0;
+  const double position = std::clamp(p, 0.0, 100.0) / 100.0 * (values.size() - 1);
+  const auto lower = static_cast<size_t>(position);
+  std::nth_element(values.begin(), values.begin() + lower, values.end());
+  double low = values[lower];
+  if (lower + 1 >= values.size()) return low;
+  double high = *std::min_element(values.begin() + lower + 1, values.end());
+  return low + (position - lower) * (high - low);
+}
+
+const float* checked_f32_matrix(const Tensor& t, const std::string& what, int64_t cols,
+                                const std::string& node) {
+  if (!t.is_valid() || t.dtype() != DType::kF32 || t.rank() != 2 || t.dim(1) != cols)
+    throw_bad_input("crossbar layer '{}': {} must be float32 [*, {}], got {} {}", node, what, cols,
+                    t.is_valid() ? dtype_name(t.dtype()) : "nothing",
+                    t.is_valid() ? shape_str(t.shape()) : "");
+  return t.data<float>();
+}
+
+}  // namespace
+
+struct CrossbarLayer::Impl {
+  arch::Architecture arch;
+  ChipKey key;
+  int64_t in_features = 0, out_features = 0;  // K, N
+  int rows = 0;                               // rows per array
+  int steps = 0, slices = 0;                  // T, S
+  int64_t input_limit = 0, weight_limit = 0;  // Qx, Qw
+  int digit_max = 0, level_max = 0;           // 2^dac_bits - 1, 2^cell_bits - 1
+  double g_min = 0, g_max = 0, delta_g = 0;
+  int64_t row_blocks = 0;
+  double full_scale = 0;  // FS = rows (2^dac_bits - 1)(2^cell_bits - 1), current units
+  int64_t adc_codes = 0;  // C
+  double adc_lsb = 0;     // 0: not calibrated yet
+  double output_sigma = 0;
+  double static_input_scale = 0;           // 0: not calibrated yet (input.range: static)
+  std::vector<double> weight_scale;        // s_w[n]
+  std::vector<double> bias;                // b[n], zeros when absent
+  std::vector<double> drift_compensation;  // per column, 1 when none
+
+  std::unique_ptr<device::ReadNoise> read_noise;
+  std::unique_ptr<device::IrDrop> ir_drop;
+  std::unique_ptr<device::Adc> adc;
+
+  int columns_per_pair = 1;                       // c above: 1, or 4 with IR drop
+  std::vector<std::vector<float>> conductance;    // per row block [rows_in_block, N·S·c]
+  std::vector<std::vector<float>> read_variance;  // per row block [rows_in_block, N·S]
+  bool merged = false;                            // see reads_merged()
+  std::vector<std::vector<float>> merged_levels;  // per row block [rows_in_block, N]
+  std::vector<float> predrift_levels;             // [K, N] Σ_s 2^(cell_bits s)(u+ - u-)
+
+  int64_t block_rows(int64_t r) const { return std::min<int64_t>(rows, in_features - r * rows); }
+  int64_t reads_per_row() const { return row_blocks * 2 * steps * slices; }
+
+  void program(const Tensor& weight);
+  std::vector<float> recombined_levels() const;  // [K, N], the current (drifted) state
+  void quantise_inputs(const Tensor& x, std::vector<float>& codes,
+                       std::vector<double>& scales) const;
+  // Runs every read of x's rows [m0, m1) x columns [n0, n1); accumulates the recombined
+  // digital result into acc [M, N] or, when histogram is set, counts |I| there instead.
+  int64_t run_tile(const std::vector<float>& codes, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                   int64_t first_row, const RngStream& noise_stream, std::vector<double>& acc,
+                   std::vector<int64_t>* histogram) const;
+  // Calls run_tile over a static split of [0, M) x [0, N) that depends on the shapes only.
+  int64_t run(const std::vector<float>& codes, int64_t M, int64_t first_row,
+              const RngStream& noise_stream, std::vector<double>& acc,
+              std::vector<int64_t>* histogram) const;
+  double histogram_range() const { return 2.0 * full_scale; }
+};
+
+CrossbarLayer::CrossbarLayer(const arch::Architecture& arch, const Tensor& weight,
+                             const Tensor& bias, ChipKey key)
+    : impl_(std::make_shared<Impl>()) {
+  Impl& s = *impl_;
+  s.arch = arch;
+  s.key = std::move(key);
+  const std::string& node = s.key.node;
+  if (!weight.is_valid() || weight.dtype() != DType::kF32 || weight.rank() != 2)
+    throw_bad_input("crossbar layer '{}': the weight must be float32 [K, N]", node);
+  s.in_features = weight.dim(0);
+  s.out_features = weight.dim(1);
+  if (bias.is_valid() && (bias.dtype() != DType::kF32 || bias.numel() != s.out_features))
+    throw_bad_input("crossbar layer '{}': the bias must be float32 [{}]", node, s.out_features);
+
+  const arch::ArrayConfig& array = arch.array;
+  auto check_range = [&](const char* key_path, int value, int lo, int hi) {
+    if (value < lo || value > hi)
+      throw_bad_input("crossbar layer '{}': {} = {} is outside [{}, {}]", node, key_path, value, lo,
+                      hi);
+  };
+  check_range("array.rows", array.rows, 1, 1 << 20);
+  check_range("array.cols", array.cols, 1, 1 << 20);
+  check_range("array.cell_bits", array.cell_bits, 1, 16);
+  check_range("input.in_bits", arch.input.in_bits, 2, 24);
+  check_range("input.dac_bits", arch.input.dac_bits, 1, std::max(1, arch.input.in_bits - 1));
+  check_range("weights.w_bits", arch.weights.w_bits, 2, 24);
+  check_range("adc.bits", arch.adc.bits, 2, 31);
+  if (!(array.g_min >= 0.0 && array.g_max > array.g_min))
+    throw_bad_input("crossbar layer '{}': need 0 <= array.g_min < array.g_max", node);
+
+  s.rows = array.rows;
+  s.steps = static_cast<int>(ceil_div(arch.input.in_bits - 1, arch.input.dac_bits));
+  s.slices = static_cast<int>(ceil_div(arch.weights.w_bits - 1, array.cell_bits));
+  s.input_limit = (int64_t{1} << (arch.input.in_bits - 1)) - 1;
+  s.weight_limit = (int64_t{1} << (arch.weights.w_bits - 1)) - 1;
+  s.digit_max = (1 << arch.input.dac_bits) - 1;
+  s.level_max = (1 << array.cell_bits) - 1;
+  s.g_min = array.g_min;
+  s.g_max = array.g_max;
+  s.delta_g = (array.g_max - array.g_min) / s.level_max;
+  s.row_blocks = ceil_div(s.in_features, s.rows);
+  s.full_scale = static_cast<double>(s.rows) * s.digit_max * s.level_max;
+  if (s.full_scale >= kFloatExactLimit)
+    throw_bad_input(
+        "crossbar layer '{}': array.rows x (2^dac_bits - 1) x (2^cell_bits - 1) = {} reaches "
+        "2^24; reads would not be exact in float",
+        node, s.full_scale);
+  s.adc_codes = (int64_t{1} << (arch.adc.bits - 1)) - 1;
+
+  s.adc = device::make_adc(arch.adc.model);
+  s.read_noise = device::make_read_noise(arch.device.read);
+  s.ir_drop = device::make_ir_drop(arch.device.ir_drop);
+  if (auto output_noise = device::make_output_noise(arch.device.output))
+    s.output_sigma = output_noise->sigma(s.full_scale);
+  s.columns_per_pair = s.ir_drop ? 4 : 1;
+  if (arch.adc.range == arch::AdcRange::kFull) {
+    int exponent = 0;  // LSB = 2^max(0, ceil(log2(FS / C))): the top bits of the exact sum
+    while (static_cast<double>(s.adc_codes) * std::ldexp(1.0, exponent) < s.full_scale) ++exponent;
+    s.adc_lsb = std::ldexp(1.0, exponent);
+  }
+  if (!s.adc->quantises()) s.adc_lsb = 1.0;  // an ideal ADC needs no range
+
+  const float* w = weight.data<float>();
+  for (int64_t i = 0; i < weight.numel(); ++i)
+    if (!std::isfinite(w[i]))
+      throw_bad_input("crossbar layer '{}': the weight holds a non-finite value", node);
+  s.bias.assign(s.out_features, 0.0);
+  if (bias.is_valid())
+    for (int64_t n = 0; n < s.out_features; ++n) s.bias[n] = bias.data<float>()[n];
+  s.drift_compensation.assign(s.out_features, 1.0);
+  s.program(weight);
+
+  stats_.row_blocks = s.row_blocks;
+  stats_.col_blocks = ceil_div(s.out_features, array.cols);
+  stats_.slices = s.slices;
+  stats_.arrays = stats_.row_blocks * stats_.col_blocks * stats_.slices * 2;
+}
+
+void CrossbarLayer::Impl::program(const Tensor& weight) {
+  const int64_t K = in_features, N = out_features, S = slices;
+  const float* w = weight.data<float>();
+  // s_w = max |W| / Qw per column or for the whole tensor; an all-zero column keeps scale 1.
+  weight_scale.assign(N, 0.0);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      weight_scale[n] = std::max(weight_scale[n], std::abs(static_cast<double>(w[k * N + n])));
+  if (arch.weights.scale == arch::WeightScale::kPerTensor) {
+    double overall = N > 0 ? *std::max_element(weight_scale.begin(), weight_scale.end()) : 0.0;
+    std::fill(weight_scale.begin(), weight_scale.end(), overall);
+  }
+  for (double& scale : weight_scale) scale = scale > 0.0 ? scale / weight_limit : 1.0;
+
+  auto programming = device::make_programming_noise(arch.device.programming);
+  auto drift = device::make_drift(arch.device.drift);
+  auto stuck = device::make_stuck_cells(arch.device.stuck);
+  const bool perturbed = programming || drift || stuck;
+  const RngStream programming_stream(key.seed, key.trial, key.node, "programming");
+  const RngStream drift_stream(key.seed, key.trial, key.node, "drift");
+  const RngStream stuck_stream(key.seed, key.trial, key.node, "stuck");
+  const bool keep_predrift =
+      drift && arch.device.drift_compensation != arch::DriftCompensation::kNone;
+  if (keep_predrift) predrift_levels.assign(K * N, 0.0f);
+
+  // The conductance of one cell, before and after drift (S). The cell index keys its random
+  // numbers, so a cell's fate does not depend on the layer's tiling or the thread count.
+  struct Cell {
+    double programmed, drifted;
+  };
+  auto program_cell = [&](int level, uint64_t cell) -> Cell {
+    const double target = g_min + level * delta_g;
+    if (!perturbed) return {target, target};
+    double g = target;
+    if (programming)
+      g += g_max * programming->sigma(target / g_max) * programming_stream.normal(cell);
+    g = std::clamp(g, 0.0, g_max);
+    device::CellState state = device::CellState::kNormal;
+    if (stuck) {
+      state = stuck->state(stuck_stream.uniform(cell));
+      g = stuck->conductance(state, g, g_max);
+    }
+    double drifted = g;
+    if (drift && state == device::CellState::kNormal)  // a stuck cell holds its value
+      drifted =
+          std::clamp(g * drift->factor(drift->exponent(drift_stream.normal(cell))), 0.0, g_max);
+    return {g, drifted};
+  };
+  // u = (G - g_min)/ΔG, computed as the level plus the deviation so that it is exactly the
+  // level when the cell is unperturbed.
+  auto level_units = [&](int level, double g) {
+    return level + (g - (g_min + level * delta_g)) / delta_g;
+  };
+
+  const int c = columns_per_pair;
+  conductance.assign(row_blocks, {});
+  if (read_noise) read_variance.assign(row_blocks, {});
+  const int cell_bits = arch.array.cell_bits;
+  parallel_for(0, row_blocks, 1, [&](int64_t r) {
+    const int64_t kb = block_rows(r);
+    std::vector<float>& block = conductance[r];
+    block.assign(kb * N * S * c, 0.0f);
+    if (read_noise) read_variance[r].assign(kb * N * S, 0.0f);
+    for (int64_t kl = 0; kl < kb; ++kl) {
+      const int64_t k = r * rows + kl;
+      for (int64_t n = 0; n < N; ++n) {
+        const int32_t w_q = quantise(w[k * N + n] / weight_scale[n], weight_limit);
+        const int32_t magnitude[2] = {std::max(w_q, 0), std::max(-w_q, 0)};
+        double predrift = 0.0;
+        for (int64_t s = 0; s < S; ++s) {
+          Cell cells[2];
+          int levels[2];
+          for (int pol = 0; pol < 2; ++pol) {
+            levels[pol] = (magnitude[pol] >> (cell_bits * s)) & level_max;
+            cells[pol] =
+                program_cell(levels[pol], static_cast<uint64_t>(((k * N + n) * S + s) * 2 + pol));
+          }
+          float* out = block.data() + kl * N * S * c + (n * S + s) * c;
+          if (c == 1) {
+            out[0] = static_cast<float>(level_units(levels[0], cells[0].drifted) -
+                                        level_units(levels[1], cells[1].drifted));
+          } else {
+            for (int pol = 0; pol < 2; ++pol) {
+              out[pol] = static_cast<float>(cells[pol].drifted / delta_g);
+              out[2 + pol] = static_cast<float>((kl + 1) * cells[pol].drifted / delta_g);
+            }
+          }
+          if (read_noise) {
+            double variance = 0.0;
+            for (const Cell& cell : cells) {
+              double sigma = g_max * read_noise->sigma(cell.drifted / g_max) / delta_g;
+              variance += sigma * sigma;
+            }
+            read_variance[r][kl * N * S + n * S + s] = static_cast<float>(variance);
+          }
+          predrift += std::ldexp(level_units(levels[0], cells[0].programmed) -
+                                     level_units(levels[1], cells[1].programmed),
+                                 cell_bits * static_cast<int>(s));
+        }
+        if (keep_predrift) predrift_levels[k * N + n] = static_cast<float>(predrift);
+      }
+    }
+  });
+
+  // Reads merge when each is exact and unquantised, and a row block's whole sum
+  // (|x_q| <= Qx, |recombined level| <= Qw) still fits float exactly.
+  const bool lossless_adc =
+      !adc->quantises() || (!perturbed && arch.adc.range == arch::AdcRange::kFull &&
+                            adc_lsb == 1.0 && adc_codes >= full_scale);
+  merged = lossless_adc && !read_noise && output_sigma == 0.0 && !ir_drop &&
+           static_cast<double>(rows) * input_limit * weight_limit < kFloatExactLimit;
+  if (merged) {
+    std::vector<float> levels = recombined_levels();
+    merged_levels.assign(row_blocks, {});
+    for (int64_t r = 0; r < row_blocks; ++r)
+      merged_levels[r].assign(levels.begin() + r * rows * N,
+                              levels.begin() + (r * rows + block_rows(r)) * N);
+  }
+}
+
+std::vector<float> CrossbarLayer::Impl::recombined_levels() const {
+  const int64_t N = out_features, S = slices;
+  const int c = columns_per_pair;
+  std::vector<float> levels(in_features * N);
+  for (int64_t r = 0; r < row_blocks; ++r)
+    for (int64_t kl = 0; kl < block_rows(r); ++kl)
+      for (int64_t n = 0; n < N; ++n) {
+        double sum = 0.0;
+        for (int64_t s = 0; s < S; ++s) {
+          const float* cell = conductance[r].data() + kl * N * S * c + (n * S + s) * c;
+          double difference = c == 1 ? cell[0] : static_cast<double>(cell[0]) - cell[1];
+          sum += std::ldexp(difference, arch.array.cell_bits * static_cast<int>(s));
+        }
+        levels[(r * rows + kl) * N + n] = static_cast<float>(sum);
+      }
+  return levels;
+}
+
+void CrossbarLayer::Impl::quantise_inputs(const Tensor& x, std::vector<float>& codes,
+                                          std::vector<double>& scales) const {
+  const int64_t M = x.dim(0), K = in_features;
+  const float* data = x.data<float>();
+  codes.resize(M * K);
+  scales.resize(M);
+  const bool is_static = arch.input.range == arch::InputRange::kStatic;
+  for (int64_t m = 0; m < M; ++m) {
+    double scale = static_input_scale;
+    if (!is_static) {
+      double absmax = 0.0;
+      for (int64_t k = 0; k < K; ++k)
+        absmax = std::max(absmax, std::abs(static_cast<double>(data[m * K + k])));
+      scale = absmax > 0.0 ? absmax / input_limit : 1.0;
+    }
+    scales[m] = scale;
+    for (int64_t k = 0; k < K; ++k)
+      codes[m * K + k] = static_cast<float>(quantise(data[m * K + k] / scale, input_limit));
+  }
+}
+
+int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m0, int64_t m1,
+                                      int64_t n0, int64_t n1, int64_t first_row,
+                                      const RngStream& noise_stream, std::vector<double>& acc,
+                                      std::vector<int64_t>* histogram) const {
+  const int64_t K = in_features, N = out_features, S = slices, mr = m1 - m0, nr = n1 - n0;
+  const int c = columns_per_pair;
+  const int dac_bits = arch.input.dac_bits, cell_bits = arch.array.cell_bits;
+  int64_t clipped = 0;
+
+  if (merged) {  // one product per row block: acc += x_q · Σ_s 2^(cell_bits s) (m+ - m-)
+    AIMC_ASSERT(histogram == nullptr, "merged reads are never histogrammed");
+    std::vector<float> out(mr * nr);
+    for (int64_t r = 0; r < row_blocks; ++r) {
+      single_thread_sgemm(mr, nr, block_rows(r), codes.data() + m0 * K + r * rows, K,
+                          merged_levels[r].data() + n0, N, out.data(), nr);
+      for (int64_t m = 0; m < mr; ++m)
+        for (int64_t n = 0; n < nr; ++n) acc[(m0 + m) * N + n0 + n] += out[m * nr + n];
+    }
+    return 0;
+  }
+
+  const int64_t digit_rows = 2 * steps * mr, width = nr * S * c, reads_width = nr * S;
+  std::vector<float> digits(digit_rows * rows), squares, out(digit_rows * width), variance;
+  // With 1-bit digits v² = v: the variance product reads the digits themselves.
+  const bool square_digits = read_noise && digit_max > 1;
+  if (square_digits) squares.resize(digits.size());
+  if (read_noise) variance.resize(digit_rows * reads_width);
+  const bool noisy = read_noise || output_sigma > 0.0;
+  std::vector<double> current(reads_width), normals(noisy ? reads_width : 0);
+  // Σ_r Σ_phase (±1) Σ_t 2^(dac_bits t) code per (m, n, s), in units of the LSB: integers for
+  // a quantising ADC, so exact in any order; shift-added over s at the end of the tile.
+  std::vector<double> code_sums(histogram ? 0 : mr * reads_width, 0.0);
+  const double lsb = adc_lsb;
+  const double load_scale = delta_g / (static_cast<double>(rows) * digit_max * g_max);
+  const double ir_slope = ir_drop ? ir_drop->row_slope() / rows : 0.0;
+  const double output_variance = output_sigma * output_sigma;
+  const double histogram_scale = kHistogramBins / histogram_range();
+
+  for (int64_t r = 0; r < row_blocks; ++r) {
+    const int64_t kb = block_rows(r);
+    // Digits stacked along M: row (phase·T + step)·mr + m.
+    for (int phase = 0; phase < 2; ++phase)
+      for (int t = 0; t < steps; ++t)
+        for (int64_t m = 0; m < mr; ++m) {
+          const float* code = codes.data() + (m0 + m) * K + r * rows;
+          float* row = digits.data() + ((phase * steps + t) * mr + m) * kb;
+          for (int64_t kl = 0; kl < kb; ++kl) {
+            const int value = static_cast<int>(code[kl]);
+            const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
+            row[kl] = static_cast<float>((magnitude >> (dac_bits * t)) & digit_max);
+          }
+        }
+    single_thread_sgemm(digit_rows, width, kb, digits.data(), kb,
+                        conductance[r].data() + n0 * S * c, N * S * c, out.data(), width);
+    if (read_noise) {
+      if (square_digits)
+        for (int64_t i = 0; i < digit_rows * kb; ++i) squares[i] = digits[i] * digits[i];
+      single_thread_sgemm(digit_rows, reads_width, kb,
+                          square_digits ? squares.data() : digits.data(), kb,
+                          read_variance[r].data() + n0 * S, N * S, variance.data(), reads_width);
+    }
+    for (int phase = 0; phase < 2; ++phase)
+      for (int t = 0; t < steps; ++t)
+        for (int64_t m = 0; m < mr; ++m) {
+          const int64_t row = (phase * steps + t) * mr + m;
+          const float* sums = out.data() + row * width;
+          if (c == 1) {
+            for (int64_t j = 0; j < reads_width; ++j) current[j] = sums[j];
+          } else {  // per polarity: Σ v G (1 - γ (k+1)/rows L), L = Σ v G / (rows Dmax g_max)
+            for (int64_t j = 0; j < reads_width; ++j) {
+              const float* p = sums + j * 4;
+              const double positive = p[0] - ir_slope * (p[0] * load_scale) * p[2];
+              const double negative = p[1] - ir_slope * (p[1] * load_scale) * p[3];
+              current[j] = positive - negative;
+            }
+          }
+          if (noisy) {
+            // Counter (global row, read, column): the same whatever the batch or the tiling;
+            // the columns of one read are consecutive counters, drawn in bulk.
+            const uint64_t read_base = static_cast<uint64_t>(first_row + m0 + m) * reads_per_row() +
+                                       ((r * 2 + phase) * steps + t) * S;
+            for (int64_t s = 0; s < S; ++s)
+              noise_stream.fill_fast_normal((read_base + s) * N + n0, nr, normals.data() + s * nr);
+            const float* read_var = read_noise ? variance.data() + row * reads_width : nullptr;
+            for (int64_t n = 0; n < nr; ++n)
+              for (int64_t s = 0; s < S; ++s) {
+                const int64_t j = n * S + s;
+                const double sigma2 = output_variance + (read_var ? read_var[j] : 0.0);
+                current[j] += std::sqrt(sigma2) * normals[s * nr + n];
+              }
+          }
+          if (histogram) {
+            for (double value : current) {
+              auto bin = static_cast<int64_t>(std::abs(value) * histogram_scale);
+              ++(*histogram)[std::min<int64_t>(bin, kHistogramBins - 1)];
+            }
+            continue;
+          }
+          const double step_weight = (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, dac_bits * t);
+          clipped += adc->accumulate_codes(current.data(), reads_width, lsb, adc_codes,
+                                           step_weight, code_sums.data() + m * reads_width);
+        }
+  }
+  if (histogram) return clipped;
+  // Shift-add over the slices, then back to current units (× LSB).
+  std::vector<double> slice_weight(S);  // 2^(cell_bits s)
+  for (int64_t s = 0; s < S; ++s)
+    slice_weight[s] = std::ldexp(1.0, cell_bits * static_cast<int>(s));
+  for (int64_t m = 0; m < mr; ++m) {
+    const double* sums = code_sums.data() + m * reads_width;
+    double* acc_row = acc.data() + (m0 + m) * N + n0;
+    for (int64_t n = 0; n < nr; ++n) {
+      double sum = 0.0;
+      for (int64_t s = 0; s < S; ++s) sum += slice_weight[s] * sums[n * S + s];
+      acc_row[n] += lsb * sum;
+    }
+  }
+  return clipped;
+}
+
+int64_t CrossbarLayer::Impl::run(const std::vector<float>& codes, int64_t M, int64_t first_row,
+                                 const RngStream& noise_stream, std::vector<double>& acc,
+                                 std::vector<int64_t>* histogram) const {
+  const int64_t N = out_features;
+  const int64_t digit_rows_per_x_row = merged ? 1 : 2 * steps;
+  const int64_t columns_per_n = merged ? 1 : slices * columns_per_pair;
+  const int64_t m_tile = std::max<int64_t>(1, kDigitRowsPerTile / digit_rows_per_x_row);
+  const int64_t n_tile = std::max<int64_t>(16, kGemmColumnsPerTile / columns_per_n / 16 * 16);
+  const int64_t m_tiles = ceil_div(M, m_tile), n_tiles = ceil_div(N, n_tile);
+  std::vector<int64_t> clipped(m_tiles * n_tiles, 0);
+  std::mutex histogram_mutex;
+  parallel_for(0, m_tiles * n_tiles, 1, [&](int64_t task) {
+    const int64_t m0 = task / n_tiles * m_tile, n0 = task % n_tiles * n_tile;
+    const int64_t m1 = std::min(M, m0 + m_tile), n1 = std::min(N, n0 + n_tile);
+    if (!histogram) {
+      clipped[task] = run_tile(codes, m0, m1, n0, n1, first_row, noise_stream, acc, nullptr);
+      return;
+    }
+    std::vector<int64_t> local(kHistogramBins, 0);
+    run_tile(codes, m0, m1, n0, n1, first_row, noise_stream, acc, &local);
+    std::lock_guard<std::mutex> lock(histogram_mutex);  // integer counts: order is irrelevant
+    for (int i = 0; i < kHistogramBins; ++i) (*histogram)[i] += local[i];
+  });
+  int64_t total = 0;
+  for (int64_t count : clipped) total += count;
+  return total;
+}
+
+void CrossbarLayer::calibrate(const Tensor& x) {
+  Impl& s = *impl_;
+  const float* data = checked_f32_matrix(x, "the calibration input", s.in_features, s.key.node);
+  const int64_t M = x.dim(0), K = s.in_features, N = s.out_features;
+  if (M == 0) throw_bad_input("crossbar layer '{}': empty calibration input", s.key.node);
+  if (s.arch.input.range == arch::InputRange::kStatic) {
+    std::vector<double> magnitudes(M * K);
+    for (int64_t i = 0; i < M * K; ++i) magnitudes[i] = std::abs(static_cast<double>(data[i]));
+    const double range = percentile(std::move(magnitudes), s.arch.input.percentile);
+    if (!std::isfinite(range))
+      throw_bad_input("crossbar layer '{}': non-finite calibration input", s.key.node);
+    s.static_input_scale = range > 0.0 ? range / s.input_limit : 1.0;
+  }
+  std::vector<float> codes;
+  std::vector<double> scales;
+  s.quantise_inputs(x, codes, scales);
+
+  if (s.arch.adc.range == arch::AdcRange::kCalibrated && s.adc->quantises()) {
+    // F = the adc.percentile of |I| over every read of the calibration set (noise included,
+    // from a stream of its own), from a histogram of 2^16 bins over [0, 2 FS]; F is the upper
+    // edge of its bin, so that the ADC does not clip more than the percentile says.
+    std::vector<int64_t> histogram(kHistogramBins, 0);
+    std::vector<double> unused;
+    s.run(codes, M, 0, RngStream(s.key.seed, s.key.trial, s.key.node, "calibration_read"), unused,
+          &histogram);
+    int64_t total = 0;
+    for (int64_t count : histogram) total += count;
+    const double wanted = std::clamp(s.arch.adc.percentile, 0.0, 100.0) / 100.0 * total;
+    int64_t cumulative = 0;
+    int bin = 0;
+    for (; bin < kHistogramBins - 1; ++bin) {
+      cumulative += histogram[bin];
+      if (static_cast<double>(cumulative) >= wanted) break;
+    }
+    const double range = (bin + 1) * s.histogram_range() / kHistogramBins;
+    s.adc_lsb = range / s.adc_codes;
+  }
+
+  if (!s.predrift_levels.empty()) {
+    // Drift compensation: the ratio of the output magnitudes before and after drift on the
+    // calibration inputs (the noise-free linear part of the reads), per layer or per column.
+    std::vector<float> drifted = s.recombined_levels();
+    std::vector<float> before(M * N), after(M * N);
+    single_thread_sgemm(M, N, K, codes.data(), K, s.predrift_levels.data(), N, before.data(), N);
+    single_thread_sgemm(M, N, K, codes.data(), K, drifted.data(), N, after.data(), N);
+    std::vector<double> sum_before(N, 0.0), sum_after(N, 0.0);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        sum_before[n] += std::abs(before[m * N + n]);
+        sum_after[n] += std::abs(after[m * N + n]);
+      }
+    if (s.arch.device.drift_compensation == arch::DriftCompensation::kGlobal) {
+      double total_before = 0.0, total_after = 0.0;
+      for (int64_t n = 0; n < N; ++n) {
+        total_before += sum_before[n];
+        total_after += sum_after[n];
+      }
+      std::fill(sum_before.begin(), sum_before.end(), total_before);
+      std::fill(sum_after.begin(), sum_after.end(), total_after);
+    }
+    for (int64_t n = 0; n < N; ++n)
+      s.drift_compensation[n] = sum_after[n] > 0.0 ? sum_before[n] / sum_after[n] : 1.0;
+  }
+}
+
+Tensor CrossbarLayer::forward(const Tensor& x, int64_t first_row) {
+  Impl& s = *impl_;
+  const float* data = checked_f32_matrix(x, "the input", s.in_features, s.key.node);
+  const int64_t M = x.dim(0), K = s.in_features, N = s.out_features;
+  if (s.arch.input.range == arch::InputRange::kStatic && s.static_input_scale == 0.0)
+    throw_bad_input("crossbar layer '{}': input.range: static needs calibrate() first", s.key.node);
+  if (s.adc_lsb == 0.0)
+    throw_bad_input("crossbar layer '{}': adc.range: calibrated needs calibrate() first",
+                    s.key.node);
+  if (first_row < 0) throw_bad_input("crossbar layer '{}': negative first_row", s.key.node);
+  for (int64_t i = 0; i < M * K; ++i)
+    if (!std::isfinite(data[i]))
+      throw_bad_input("crossbar layer '{}': the input holds a non-finite value", s.key.node);
+
+  std::vector<float> codes;
+  std::vector<double> scales;
+  s.quantise_inputs(x, codes, scales);
+  std::vector<double> acc(M * N, 0.0);
+  const int64_t clipped = s.run(
+      codes, M, first_row, RngStream(s.key.seed, s.key.trial, s.key.node, "read"), acc, nullptr);
+
+  Tensor y(DType::kF32, {M, N});
+  float* out = y.data<float>();
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n)
+      out[m * N + n] = static_cast<float>(
+          scales[m] * s.weight_scale[n] * acc[m * N + n] * s.drift_compensation[n] + s.bias[n]);
+
+  const int64_t reads = M * s.reads_per_row();
+  stats_.reads += reads;
+  stats_.adc_conversions += reads * N;
+  stats_.adc_clipped += clipped;
+  return y;
+}
+
+int64_t CrossbarLayer::in_features() const {
+  return impl_->in_features;
+}
+int64_t CrossbarLayer::out_features() const {
+  return impl_->out_features;
+}
+double CrossbarLayer::adc_lsb() const {
+  return impl_->adc_lsb;
+}
+bool CrossbarLayer::reads_merged() const {
+  return impl_->merged;
+}
+void CrossbarLayer::disable_read_merging() {
+  impl_->merged = false;
+  impl_->merged_levels.clear();
+}
+
+Tensor CrossbarLayer::effective_levels() const {
+  const Impl& s = *impl_;
+  const int64_t K = s.in_features, N = s.out_features, S = s.slices;
+  const int c = s.columns_per_pair;
+  Tensor levels(DType::kF64, {S, K, N});
+  double* out = levels.data<double>();
+  for (int64_t r = 0; r < s.row_blocks; ++r)
+    for (int64_t kl = 0; kl < s.block_rows(r); ++kl)
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t sl = 0; sl < S; ++sl) {
+          const float* cell = s.conductance[r].data() + kl * N * S * c + (n * S + sl) * c;
+          out[(sl * K + r * s.rows + kl) * N + n] =
+              c == 1 ? cell[0] : static_cast<double>(cell[0]) - cell[1];
+        }
+  return levels;
+}
+
+Tensor crossbar_reference(const arch::Architecture& arch, const Tensor& weight, const Tensor& bias,
+                          const Tensor& x) {
+  // x: [M, K], weight: [K, N] -> [M, N]; plain loops, int64 products.
+  const int64_t M = x.dim(0), K = x.dim(1), N = weight.dim(1);
+  AIMC_ASSERT(weight.dim(0) == K, "crossbar_reference: x is [{}, {}], weight [{}, {}]", M, K,
+              weight.dim(0), N);
+  const int64_t qx = (int64_t{1} << (arch.input.in_bits - 1)) - 1;
+  const int64_t qw = (int64_t{1} << (arch.weights.w_bits - 1)) - 1;
+  const float* xs = x.data<float>();
+  const float* ws = weight.data<float>();
+
+  std::vector<double> w_scale(N, 0.0);
+  double w_max = 0.0;
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n) {
+      w_scale[n] = std::max(w_scale[n], std::abs(static_cast<double>(ws[k * N + n])));
+      w_max = std::max(w_max, w_scale[n]);
+    }
+  for (int64_t n = 0; n < N; ++n) {
+    double range = arch.weights.scale == arch::WeightScale::kPerTensor ? w_max : w_scale[n];
+    w_scale[n] = range > 0.0 ? range / qw : 1.0;
+  }
+  std::vector<int64_t> w_q(K * N);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n) {
+      double v = std::round(ws[k * N + n] / w_scale[n]);
+      w_q[k * N + n] = static_cast<int64_t>(std::clamp(v, -double(qw), double(qw)));
+    }
+
+  Tensor y(DType::kF32, {M, N});
+  float* out = y.data<float>();
+  std::vector<int64_t> x_q(K);
+  for (int64_t m = 0; m < M; ++m) {
+    double x_max = 0.0;
+    for (int64_t k = 0; k < K; ++k) x_max = std::max(x_max, std::abs(double(xs[m * K + k])));
+    const double x_scale = x_max > 0.0 ? x_max / qx : 1.0;
+    for (int64_t k = 0; k < K; ++k) {
+      double v = std::round(xs[m * K + k] / x_scale);
+      x_q[k] = static_cast<int64_t>(std::clamp(v, -double(qx), double(qx)));
+    }
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += x_q[k] * w_q[k * N + n];
+      const double b = bias.is_valid() ? bias.data<float>()[n] : 0.0;
+      out[m * N + n] = static_cast<float>(x_scale * w_scale[n] * static_cast<double>(acc) + b);
+    }
+  }
+  return y;
+}
+
+}  // namespace aimc::analog

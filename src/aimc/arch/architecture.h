@@ -1,0 +1,111 @@
+// The accelerator description: what ../shared/ANALOG_MODEL.md's parameters are set to, read
+// from a YAML file (docs/architecture-yaml.md). Every value is validated on load; an error
+// names the file and the key path at fault. Units are SI (siemens, seconds, volts).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace aimc::arch {
+
+// A model chosen by name in the YAML (a noise model, an ADC model) with its parameters.
+// `params` holds every parameter the model declares (model_registry.h), defaults filled in.
+struct ModelConfig {
+  std::string model = "none";
+  std::map<std::string, double> params;
+  std::vector<double> coefficients;  // list-valued parameter (polynomial noise), else empty
+
+  bool enabled() const { return model != "none"; }
+  // The value of a declared parameter; AIMC_ASSERT that it is declared.
+  double param(const std::string& name) const;
+};
+
+enum class InputRange { kDynamic, kStatic };        // input.range
+enum class WeightScale { kPerColumn, kPerTensor };  // weights.scale
+enum class AdcRange { kFull, kCalibrated };         // adc.range
+enum class DriftCompensation { kNone, kGlobal, kPerColumn };
+enum class AcamEncoding { kGray, kBinary };              // acam.encoding
+enum class DmmulMode { kDigital, kLogAcam, kCrossbar };  // dmmul.mode
+enum class Placement { kCrossbar, kAcam, kDigital };     // mapping.<op kind>
+
+struct ArrayConfig {
+  int rows = 128;
+  int cols = 128;
+  int cell_bits = 2;
+  double g_min = 1e-6;  // S
+  double g_max = 1e-4;  // S
+};
+
+struct InputConfig {
+  int in_bits = 8;
+  int dac_bits = 1;
+  InputRange range = InputRange::kDynamic;
+  double percentile = 100.0;  // static range: percentile of |x| over the calibration set
+};
+
+struct WeightConfig {
+  int w_bits = 8;
+  WeightScale scale = WeightScale::kPerColumn;
+};
+
+struct AdcConfig {
+  ModelConfig model;  // "uniform" (ANALOG_MODEL.md §1) or "ideal" (no quantisation)
+  int bits = 8;
+  AdcRange range = AdcRange::kFull;
+  double percentile = 99.99;
+};
+
+struct DeviceConfig {
+  ModelConfig programming;  // none | constant | proportional | polynomial
+  ModelConfig drift;        // none | power_law (nu_mean, nu_std, t0, t_inference)
+  DriftCompensation drift_compensation = DriftCompensation::kNone;
+  ModelConfig read;     // none | constant | proportional
+  ModelConfig output;   // none | gaussian (sigma, as a fraction of the ADC full scale)
+  ModelConfig stuck;    // none | random (p_off, p_on, g_off)
+  ModelConfig ir_drop;  // none | linear (gamma)
+};
+
+struct AcamConfig {
+  int in_bits = 8;
+  int out_bits = 8;
+  AcamEncoding encoding = AcamEncoding::kGray;
+  double threshold_sigma = 0.0;  // fraction of the unit's input range, per chip instance
+  double input_sigma = 0.0;      // fraction of the unit's input range, per search
+};
+
+struct Architecture {
+  std::string name;    // `name:` in the file, else the file's stem
+  std::string source;  // the file it came from ("" when parsed from text)
+  ArrayConfig array;
+  InputConfig input;
+  WeightConfig weights;
+  AdcConfig adc;
+  DeviceConfig device;
+  AcamConfig acam;
+  DmmulMode dmmul = DmmulMode::kDigital;
+  int64_t calibration_samples = 64;  // calibration.samples: first N training samples
+  // Op kind -> where it runs. Kinds: linear, conv (crossbar | digital); gelu, softmax,
+  // layer_norm, tanh, sigmoid, silu, exp, log, reciprocal, sqrt (acam | digital);
+  // matmul (acam = per dmmul.mode | digital). Kinds not listed run digitally.
+  std::map<std::string, Placement> mapping;
+
+  Placement placement(const std::string& kind) const;
+};
+
+// Reads and validates a YAML file, then applies `overrides` ("key.path=value", as from
+// --set) before validation. Error(kBadInput) names the file and key path: an unknown key
+// (with the closest valid one), a wrong type, a value out of range, an unknown model name.
+Architecture load_architecture(const std::string& path,
+                               const std::vector<std::string>& overrides = {});
+Architecture parse_architecture(const std::string& yaml_text, const std::string& source,
+                                const std::vector<std::string>& overrides = {});
+
+// Every key of the schema with its type, default, unit and description, and every registered
+// model with its parameters (for `aimc arch --describe`).
+std::string describe_schema();
+
+// The validated architecture as YAML (every key, defaults filled in): `aimc arch FILE`.
+std::string to_yaml(const Architecture& arch);
+
+}  // namespace aimc::arch
