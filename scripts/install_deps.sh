@@ -12,7 +12,7 @@ packages=(
   zlib1g-dev dataset-fashion-mnist fortunes
 )
 if [[ "${AIMC_WITH_TORCH:-0}" == "1" ]]; then
-  packages+=(python3-torch python3-onnx python3-numpy)
+  packages+=(python3-torch python3-onnx python3-numpy python3-xgboost python3-sklearn)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -61,13 +61,36 @@ void expect_same(const Architecture& a, const Architecture& b) {
   EXPECT_EQ(a.acam.encoding, b.acam.encoding);
   EXPECT_EQ(a.acam.threshold_sigma, b.acam.threshold_sigma);
   EXPECT_EQ(a.acam.input_sigma, b.acam.input_sigma);
+  EXPECT_EQ(a.acam_array.rows, b.acam_array.rows);
+  EXPECT_EQ(a.acam_array.cols, b.acam_array.cols);
+  EXPECT_EQ(a.acam_array.cell_bits, b.acam_array.cell_bits);
+  EXPECT_EQ(a.acam_array.search_cycles, b.acam_array.search_cycles);
+  EXPECT_EQ(a.acam_array.clock_hz, b.acam_array.clock_hz);
+  EXPECT_EQ(a.acam_array.g_min, b.acam_array.g_min);
+  EXPECT_EQ(a.acam_array.g_max, b.acam_array.g_max);
+  EXPECT_EQ(a.acam_array.g_hrs, b.acam_array.g_hrs);
+  EXPECT_EQ(a.acam_array.g_lrs, b.acam_array.g_lrs);
+  EXPECT_EQ(a.acam_array.v_ml, b.acam_array.v_ml);
+  EXPECT_EQ(a.acam_array.v_ns, b.acam_array.v_ns);
+  EXPECT_EQ(a.acam_array.v_sl, b.acam_array.v_sl);
+  EXPECT_EQ(a.acam_array.v_dd, b.acam_array.v_dd);
+  EXPECT_EQ(a.acam_array.v_th, b.acam_array.v_th);
+  EXPECT_EQ(a.acam_array.c_ml, b.acam_array.c_ml);
+  EXPECT_EQ(a.acam_array.c_pre, b.acam_array.c_pre);
+  EXPECT_EQ(a.acam_array.c_mlso, b.acam_array.c_mlso);
+  EXPECT_EQ(a.acam_array.c_dl, b.acam_array.c_dl);
+  EXPECT_EQ(a.acam_array.r_w, b.acam_array.r_w);
+  EXPECT_EQ(a.acam_array.k1, b.acam_array.k1);
+  EXPECT_EQ(a.acam_array.p_reg_static, b.acam_array.p_reg_static);
+  EXPECT_EQ(a.acam_array.p_reg_dynamic, b.acam_array.p_reg_dynamic);
+  EXPECT_EQ(a.acam_array.cell_area, b.acam_array.cell_area);
   EXPECT_EQ(a.dmmul, b.dmmul);
   EXPECT_EQ(a.calibration_samples, b.calibration_samples);
   EXPECT_EQ(a.mapping, b.mapping);
 }
 
 TEST(Architecture, EveryPresetLoadsAndRoundTrips) {
-  for (const char* name : {"ideal", "isaac", "puma", "race"}) {
+  for (const char* name : {"ideal", "isaac", "puma", "race", "xtime"}) {
     SCOPED_TRACE(name);
     Architecture arch = load_architecture(kPresets + name + ".yaml");
     EXPECT_EQ(arch.name, name);
@@ -308,6 +331,25 @@ TEST(Architecture, OverrideSetsAListAndExpandsABareModelName) {
   EXPECT_EQ(parse_architecture("", "x.yaml", {"adc.model=ideal"}).adc.model.model, "ideal");
 }
 
+TEST(Architecture, AcamArrayDefaultsAreCamshapsAndBadValuesNameTheKey) {
+  Architecture arch = parse_architecture("", "x.yaml");
+  EXPECT_EQ(arch.acam_array.rows, 256);
+  EXPECT_EQ(arch.acam_array.cols, 128);
+  EXPECT_EQ(arch.acam_array.cell_bits, 4);
+  EXPECT_EQ(arch.acam_array.search_cycles, 4);
+  EXPECT_EQ(arch.acam_array.clock_hz, 1e9);
+  EXPECT_EQ(arch.acam_array.c_pre, 40.95e-15);
+  EXPECT_EQ(parse_error("acam_array: {rows: 0}"),
+            "x.yaml: acam_array.rows: 0 is out of range [1, 65536]");
+  EXPECT_EQ(parse_error("acam_array: {v_ml: -1}"),
+            "x.yaml: acam_array.v_ml: -1 is out of range [0, inf]");
+  EXPECT_EQ(parse_error("acam_array: {clock_hz: 0}"), "x.yaml: acam_array.clock_hz: 0 must be > 0");
+  EXPECT_EQ(parse_error("acam_array: {g_min: 1e-4, g_max: 1e-5}"),
+            "x.yaml: acam_array.g_max: 1e-05 must be greater than acam_array.g_min (0.0001)");
+  EXPECT_EQ(parse_error("acam_array: {colz: 3}"),
+            "x.yaml: acam_array.colz: unknown key (did you mean acam_array.cols?)");
+}
+
 TEST(Architecture, ToYamlRoundTripsEveryField) {
   std::string text = R"(name: full
 array: {rows: 256, cols: 64, cell_bits: 4, g_min: 0.5e-6, g_max: 3.3e-5}
@@ -322,6 +364,10 @@ device:
   stuck: {model: random, p_off: 0.01, p_on: 0.002, g_off: 1e-8}
   ir_drop: {model: linear, gamma: 0.1}
 acam: {in_bits: 6, out_bits: 5, encoding: binary, threshold_sigma: 0.01, input_sigma: 0.002}
+acam_array: {rows: 64, cols: 32, cell_bits: 3, search_cycles: 2, clock_hz: 5e8, g_min: 2e-6,
+             g_max: 5e-5, g_hrs: 2e-8, g_lrs: 9e-5, v_ml: 0.7, v_ns: 0.1, v_sl: 0.9, v_dd: 0.4,
+             v_th: 0.3, c_ml: 2e-15, c_pre: 3e-14, c_mlso: 4e-14, c_dl: 5e-16, r_w: 10,
+             k1: 2e-4, p_reg_static: 1e-7, p_reg_dynamic: 1e-6, cell_area: 1e-12}
 dmmul: {mode: crossbar}
 calibration: {samples: 1000}
 mapping: {linear: digital, conv: crossbar, gelu: acam, matmul: digital, sqrt: acam}
@@ -331,6 +377,8 @@ mapping: {linear: digital, conv: crossbar, gelu: acam, matmul: digital, sqrt: ac
   EXPECT_EQ(arch.device.drift_compensation, DriftCompensation::kPerColumn);
   EXPECT_EQ(arch.device.stuck.param("g_off"), 1e-8);
   EXPECT_EQ(arch.mapping.size(), 5u);
+  EXPECT_EQ(arch.acam_array.rows, 64);
+  EXPECT_EQ(arch.acam_array.k1, 2e-4);
   std::string printed = to_yaml(arch);
   Architecture again = parse_architecture(printed, "printed.yaml");
   expect_same(again, arch);

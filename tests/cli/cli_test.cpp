@@ -214,3 +214,25 @@ TEST(Cli, BadInputsExitWithTwoAndWriteNothing) {
 
 }  // namespace
 }  // namespace aimc
+
+namespace aimc {
+namespace {
+
+TEST(Cli, ArchDescribesKeysAndValidatesFiles) {
+  Result describe = aimc("arch --describe");
+  ASSERT_EQ(describe.exit_code, 0) << describe.err;
+  for (const char* key : {"array.rows", "adc.bits", "device.programming", "acam.encoding",
+                          "dmmul.mode", "proportional", "power_law"})
+    EXPECT_NE(describe.out.find(key), std::string::npos) << key;
+  Result json = aimc("arch " + kSource + "/presets/race.yaml --set adc.bits=6 --json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  nlohmann::json j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["adc"]["bits"], 6);
+  EXPECT_BAD_INPUT(aimc("arch " + kSource + "/presets/race.yaml --set adc.bits=0"), "adc.bits");
+  EXPECT_BAD_INPUT(aimc("arch " + kSource + "/presets/race.yaml --set aray.rows=3"), "array");
+  EXPECT_BAD_INPUT(aimc("arch /nonexistent/arch.yaml"), "/nonexistent/arch.yaml");
+  EXPECT_EQ(aimc("arch").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace aimc

@@ -31,7 +31,8 @@ std::map<std::string, std::string> load_excludes() {
     if (line.empty() || line[0] == '#') continue;
     auto space = line.find_first_of(" \t");
     std::string name = line.substr(0, space);
-    std::string reason = space == std::string::npos ? "" : line.substr(line.find_first_not_of(" \t", space));
+    std::string reason =
+        space == std::string::npos ? "" : line.substr(line.find_first_not_of(" \t", space));
     excludes[name] = reason;
   }
   return excludes;
@@ -141,8 +142,8 @@ TEST_P(OnnxNodeTest, MatchesReference) {
         ASSERT_TRUE(fs::exists(pb)) << pb;
         aimc::Tensor expected = aimc::frontend::load_tensor_pb(pb.string());
         std::string diff = compare(expected, outputs.at(g->outputs[i]->name));
-        EXPECT_EQ(diff, "") << data.filename() << " output " << i << " ("
-                            << g->outputs[i]->name << ")";
+        EXPECT_EQ(diff, "") << data.filename() << " output " << i << " (" << g->outputs[i]->name
+                            << ")";
       }
     }
   }

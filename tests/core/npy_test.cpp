@@ -43,8 +43,8 @@ TEST(Npy, RoundTripsEveryDtype) {
   expect_round_trip<uint16_t>({2}, {65535, 7});
   expect_round_trip<uint32_t>({2}, {4294967295u, 0});
   expect_round_trip<uint64_t>({2}, {18446744073709551615ull, 1ull << 63});
-  expect_round_trip<float>({}, {42.f});     // scalar
-  expect_round_trip<float>({0, 3}, {});     // empty
+  expect_round_trip<float>({}, {42.f});  // scalar
+  expect_round_trip<float>({0, 3}, {});  // empty
 }
 
 // The descr numpy 1.24 writes for each dtype (np.dtype(x).str).

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 #include <set>
+#include <vector>
 
 #include "aimc/core/parallel.h"
 #include "aimc/core/rng.h"
@@ -15,8 +15,8 @@ namespace {
 TEST(Philox, MatchesRandom123KnownAnswers) {
   PhiloxBlock zero = philox4x32_10({0, 0, 0, 0}, 0);
   EXPECT_EQ(zero, (PhiloxBlock{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}));
-  PhiloxBlock ones = philox4x32_10({0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
-                                   0xffffffffffffffffull);
+  PhiloxBlock ones =
+      philox4x32_10({0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}, 0xffffffffffffffffull);
   EXPECT_EQ(ones, (PhiloxBlock{0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}));
   PhiloxBlock pi = philox4x32_10({0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u},
                                  (uint64_t{0x299f31d0u} << 32) | 0xa4093822u);

@@ -31,7 +31,7 @@ TEST(Tensor, WrongDtypeAccessAndBadShapesThrow) {
 TEST(Tensor, CastFollowsOnnxRules) {
   Tensor f = Tensor::from_vector<float>({5}, {1.7f, -1.7f, 0.f, 3e10f, -0.2f});
   Tensor i = f.cast(DType::kI32);
-  EXPECT_EQ(i.data<int32_t>()[0], 1);   // truncation toward zero
+  EXPECT_EQ(i.data<int32_t>()[0], 1);  // truncation toward zero
   EXPECT_EQ(i.data<int32_t>()[1], -1);
   EXPECT_EQ(i.data<int32_t>()[3], 2147483647);  // saturated instead of UB
   Tensor b = f.cast(DType::kBool);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "aimc/arch/model_registry.h"
 #include "aimc/core/error.h"
@@ -129,6 +130,46 @@ TEST(Adc, UniformErrorIsAtMostHalfAnLsbUnlessClipping) {
   auto ideal = make_adc(model("ideal"));
   EXPECT_FALSE(ideal->quantises());
   EXPECT_EQ(ideal->convert(1e9 + 0.3, 1.0, 7, &clipped), 1e9 + 0.3);
+}
+
+// The vectorised accumulate_codes against clamp(std::round(I / LSB)) element by element, for a
+// power-of-two LSB (multiplied by its inverse) and another one (divided), with ties, values
+// next to ties, clipping, huge values and NaN (code 0, clipped).
+TEST(Adc, AccumulateCodesMatchesRoundAndClamp) {
+  auto adc = make_adc(model("uniform"));
+  RngStream stream(4, 0, "adc", "accumulate");
+  for (double lsb : {4.0, 0.25, 0.37}) {
+    const int64_t codes = 127;
+    std::vector<double> currents;
+    for (double v : {0.0, -0.0, 0.5, -0.5, 1.5, -2.5, 0.49999999999999994, -0.49999999999999994,
+                     126.5, -126.5, 127.49999999999999, 127.5, -127.5, 1e300, -1e300, 4.5e15 + 1})
+      currents.push_back(v * lsb);
+    for (int i = 0; i < 5000; ++i) currents.push_back((stream.uniform(i) - 0.5) * 300.0 * lsb);
+    currents.push_back(std::nan(""));
+    const double weight = -4.0;
+    std::vector<double> acc(currents.size(), 1.0);
+    const int64_t clipped =
+        adc->accumulate_codes(currents.data(), currents.size(), lsb, codes, weight, acc.data());
+    int64_t expected_clipped = 0;
+    for (size_t i = 0; i < currents.size(); ++i) {
+      double code = 0.0;
+      if (std::isnan(currents[i])) {
+        ++expected_clipped;
+      } else {
+        code = std::round(currents[i] / lsb);
+        if (std::abs(code) > codes) {
+          ++expected_clipped;
+          code = std::copysign(static_cast<double>(codes), code);
+        }
+      }
+      EXPECT_EQ(acc[i], 1.0 + weight * code) << "lsb " << lsb << " current " << currents[i];
+    }
+    EXPECT_EQ(clipped, expected_clipped) << lsb;
+  }
+  auto ideal = make_adc(model("ideal"));
+  std::vector<double> acc{1.0}, current{0.3};
+  EXPECT_EQ(ideal->accumulate_codes(current.data(), 1, 1.0, 7, 2.0, acc.data()), 0);
+  EXPECT_EQ(acc[0], 1.0 + 2.0 * 0.3);
 }
 
 TEST(RoundHalfAway, MatchesStdRound) {

@@ -29,7 +29,8 @@ void expect_close_to_torch(const Tensor& actual, const Tensor& expected) {
   double max_ref = 0, max_diff = 0;
   for (int64_t i = 0; i < expected.numel(); ++i) {
     max_ref = std::max(max_ref, std::abs(double(expected.data<float>()[i])));
-    max_diff = std::max(max_diff, std::abs(double(actual.data<float>()[i]) - expected.data<float>()[i]));
+    max_diff =
+        std::max(max_diff, std::abs(double(actual.data<float>()[i]) - expected.data<float>()[i]));
   }
   EXPECT_LE(max_diff, 1e-4 * max_ref) << "max |diff| " << max_diff << ", max |ref| " << max_ref;
 }

@@ -16,7 +16,17 @@
 
 namespace aimc::analog {
 
-enum class AcamFunction { kExp, kReciprocal, kRsqrt, kLog, kGelu, kTanh, kSigmoid, kSilu, kIdentity };
+enum class AcamFunction {
+  kExp,
+  kReciprocal,
+  kRsqrt,
+  kLog,
+  kGelu,
+  kTanh,
+  kSigmoid,
+  kSilu,
+  kIdentity
+};
 
 const char* acam_function_name(AcamFunction f);
 double acam_function_value(AcamFunction f, double x);  // the exact f (gelu: erf form)
@@ -44,8 +54,8 @@ class AcamUnit {
   // apply() and the composite operations use; NaN gives NaN).
   double search(double x, int64_t element) const;
 
-  int rows() const;                                 // ACAM rows this unit needs
-  const std::vector<AcamRow>& table_rows() const;   // as programmed
+  int rows() const;                                // ACAM rows this unit needs
+  const std::vector<AcamRow>& table_rows() const;  // as programmed
   // The noise-free output for every input code (the quantised f table): out_codes[c]
   // dequantised. An ACAM without noise returns exactly table()[code(x)].
   const std::vector<double>& table() const;

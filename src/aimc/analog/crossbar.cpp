@@ -15,6 +15,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <mutex>
 
@@ -54,6 +55,26 @@ int32_t quantise(double value, int64_t limit) {
   return static_cast<int32_t>(device::round_half_away(std::clamp(value, -bound, bound)));
 }
 
+// codes[k] = quantise(values[k] / scale, limit) for k in [0, count) of finite values (callers
+// reject the others), branch-free so that it vectorises (round half away from zero as in the
+// ADC kernel of device/noise.cpp).
+__attribute__((target_clones("avx2", "default"))) void quantise_row(const float* __restrict values,
+                                                                    int64_t count, double scale,
+                                                                    double limit,
+                                                                    float* __restrict codes) {
+  const double cap = limit + 1.0;                // |x| beyond it clamps whatever its rounding
+  constexpr double kShift = 4503599627370496.0;  // 2^52: x + 2^52 - 2^52 rounds x to even
+  for (int64_t k = 0; k < count; ++k) {
+    const double scaled = static_cast<double>(values[k]) / scale;
+    const double magnitude = std::fabs(scaled);
+    const double bounded = magnitude < cap ? magnitude : cap;  // NaN -> cap, zeroed below
+    const double even = (bounded + kShift) - kShift;
+    const double rounded = even + (bounded - even >= 0.5 ? 1.0 : 0.0);
+    const bool in_range = rounded <= limit;
+    codes[k] = static_cast<float>(std::copysign(in_range ? rounded : limit, scaled));
+  }
+}
+
 // The p-th percentile (0..100) of values, linearly interpolated between order statistics.
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0.0;
@@ -64,6 +85,39 @@ double percentile(std::vector<double> values, double p) {
   if (lower + 1 >= values.size()) return low;
   double high = *std::min_element(values.begin() + lower + 1, values.end());
   return low + (position - lower) * (high - low);
+}
+
+// out[j] = stream.fast_normal(first + j): a clone per instruction set, so that the inlined
+// lane-wise Philox uses AVX2 where the CPU has it.
+__attribute__((target_clones("avx2", "default"))) void fill_normals(const RngStream& stream,
+                                                                    uint64_t first, int64_t count,
+                                                                    double* out) {
+  stream.fill_fast_normal(first, count, out);
+}
+
+// sqrt(v) for v >= 0 to within a few ulp, without libm: std::sqrt's errno path keeps GCC from
+// vectorising it (the build has math-errno on). Newton's iteration for 1/sqrt(v) from the
+// bit-level estimate (relative error < 3.5 %, squared by each of the four steps).
+inline double sqrt_nonnegative(double v) {
+  const double safe = v + 1e-300;  // = v unless v is below ~1e-284; keeps y finite at v = 0
+  double y = std::bit_cast<double>(0x5FE6EB50C7B537A9ull - (std::bit_cast<uint64_t>(safe) >> 1));
+  for (int step = 0; step < 4; ++step) y = y * (1.5 - 0.5 * safe * y * y);
+  return v * y;  // 0 for v = 0 (y stays finite)
+}
+
+// current[j] += sqrt(base_variance + variance[j]) · normals[j] (variance may be null).
+__attribute__((target_clones("avx2", "default"))) void add_noise(double* __restrict current,
+                                                                 const float* __restrict variance,
+                                                                 const double* __restrict normals,
+                                                                 int64_t count,
+                                                                 double base_variance) {
+  if (variance) {
+    for (int64_t j = 0; j < count; ++j)
+      current[j] += sqrt_nonnegative(base_variance + variance[j]) * normals[j];
+  } else {
+    const double sigma = std::sqrt(base_variance);
+    for (int64_t j = 0; j < count; ++j) current[j] += sigma * normals[j];
+  }
 }
 
 const float* checked_f32_matrix(const Tensor& t, const std::string& what, int64_t cols,
@@ -104,7 +158,8 @@ struct CrossbarLayer::Impl {
   std::vector<std::vector<float>> conductance;    // per row block [rows_in_block, N·S·c]
   std::vector<std::vector<float>> read_variance;  // per row block [rows_in_block, N·S]
   bool merged = false;                            // see reads_merged()
-  std::vector<std::vector<float>> merged_levels;  // per row block [rows_in_block, N]
+  std::vector<float> merged_levels;               // [K, N] recombined levels (row blocks stacked)
+  int64_t merged_rows_per_product = 0;            // K rows per sgemm: whole row blocks
   std::vector<float> predrift_levels;             // [K, N] Σ_s 2^(cell_bits s)(u+ - u-)
 
   int64_t block_rows(int64_t r) const { return std::min<int64_t>(rows, in_features - r * rows); }
@@ -316,11 +371,12 @@ void CrossbarLayer::Impl::program(const Tensor& weight) {
   merged = lossless_adc && !read_noise && output_sigma == 0.0 && !ir_drop &&
            static_cast<double>(rows) * input_limit * weight_limit < kFloatExactLimit;
   if (merged) {
-    std::vector<float> levels = recombined_levels();
-    merged_levels.assign(row_blocks, {});
-    for (int64_t r = 0; r < row_blocks; ++r)
-      merged_levels[r].assign(levels.begin() + r * rows * N,
-                              levels.begin() + (r * rows + block_rows(r)) * N);
+    merged_levels = recombined_levels();
+    // As many whole row blocks per product as keep its sum exact in float: one product over
+    // all of K for the usual layers (the integer sum is the same whatever the grouping).
+    const int64_t exact_rows = static_cast<int64_t>(
+        (kFloatExactLimit - 1) / (static_cast<double>(input_limit) * weight_limit));
+    merged_rows_per_product = std::max<int64_t>(1, exact_rows / rows) * rows;
   }
 }
 
@@ -358,8 +414,7 @@ void CrossbarLayer::Impl::quantise_inputs(const Tensor& x, std::vector<float>& c
       scale = absmax > 0.0 ? absmax / input_limit : 1.0;
     }
     scales[m] = scale;
-    for (int64_t k = 0; k < K; ++k)
-      codes[m * K + k] = static_cast<float>(quantise(data[m * K + k] / scale, input_limit));
+    quantise_row(data + m * K, K, scale, static_cast<double>(input_limit), codes.data() + m * K);
   }
 }
 
@@ -372,12 +427,13 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
   const int dac_bits = arch.input.dac_bits, cell_bits = arch.array.cell_bits;
   int64_t clipped = 0;
 
-  if (merged) {  // one product per row block: acc += x_q · Σ_s 2^(cell_bits s) (m+ - m-)
+  if (merged) {  // acc += x_q · Σ_s 2^(cell_bits s) (m+ - m-), row blocks grouped per product
     AIMC_ASSERT(histogram == nullptr, "merged reads are never histogrammed");
     std::vector<float> out(mr * nr);
-    for (int64_t r = 0; r < row_blocks; ++r) {
-      single_thread_sgemm(mr, nr, block_rows(r), codes.data() + m0 * K + r * rows, K,
-                          merged_levels[r].data() + n0, N, out.data(), nr);
+    for (int64_t k0 = 0; k0 < K; k0 += merged_rows_per_product) {
+      const int64_t kn = std::min(merged_rows_per_product, K - k0);
+      single_thread_sgemm(mr, nr, kn, codes.data() + m0 * K + k0, K,
+                          merged_levels.data() + k0 * N + n0, N, out.data(), nr);
       for (int64_t m = 0; m < mr; ++m)
         for (int64_t n = 0; n < nr; ++n) acc[(m0 + m) * N + n0 + n] += out[m * nr + n];
     }
@@ -440,19 +496,13 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
             }
           }
           if (noisy) {
-            // Counter (global row, read, column): the same whatever the batch or the tiling;
-            // the columns of one read are consecutive counters, drawn in bulk.
+            // Counter (global row, read group, column, slice): the same whatever the batch or
+            // the tiling; the tile's reads of one group are consecutive counters, drawn in bulk.
             const uint64_t read_base = static_cast<uint64_t>(first_row + m0 + m) * reads_per_row() +
                                        ((r * 2 + phase) * steps + t) * S;
-            for (int64_t s = 0; s < S; ++s)
-              noise_stream.fill_fast_normal((read_base + s) * N + n0, nr, normals.data() + s * nr);
-            const float* read_var = read_noise ? variance.data() + row * reads_width : nullptr;
-            for (int64_t n = 0; n < nr; ++n)
-              for (int64_t s = 0; s < S; ++s) {
-                const int64_t j = n * S + s;
-                const double sigma2 = output_variance + (read_var ? read_var[j] : 0.0);
-                current[j] += std::sqrt(sigma2) * normals[s * nr + n];
-              }
+            fill_normals(noise_stream, read_base * N + n0 * S, reads_width, normals.data());
+            add_noise(current.data(), read_noise ? variance.data() + row * reads_width : nullptr,
+                      normals.data(), reads_width, output_variance);
           }
           if (histogram) {
             for (double value : current) {
@@ -462,8 +512,8 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
             continue;
           }
           const double step_weight = (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, dac_bits * t);
-          clipped += adc->accumulate_codes(current.data(), reads_width, lsb, adc_codes,
-                                           step_weight, code_sums.data() + m * reads_width);
+          clipped += adc->accumulate_codes(current.data(), reads_width, lsb, adc_codes, step_weight,
+                                           code_sums.data() + m * reads_width);
         }
   }
   if (histogram) return clipped;
@@ -516,6 +566,10 @@ void CrossbarLayer::calibrate(const Tensor& x) {
   const float* data = checked_f32_matrix(x, "the calibration input", s.in_features, s.key.node);
   const int64_t M = x.dim(0), K = s.in_features, N = s.out_features;
   if (M == 0) throw_bad_input("crossbar layer '{}': empty calibration input", s.key.node);
+  for (int64_t i = 0; i < M * K; ++i)
+    if (!std::isfinite(data[i]))
+      throw_bad_input("crossbar layer '{}': the calibration input holds a non-finite value",
+                      s.key.node);
   if (s.arch.input.range == arch::InputRange::kStatic) {
     std::vector<double> magnitudes(M * K);
     for (int64_t i = 0; i < M * K; ++i) magnitudes[i] = std::abs(static_cast<double>(data[i]));

@@ -76,6 +76,36 @@ const std::vector<KeyDoc>& key_docs() {
        "threshold noise per chip instance"},
       {"acam.input_sigma", "float", "0", "fraction of input range", ">= 0",
        "input noise per search"},
+      {"acam_array.rows", "int", "256", "", "[1, 65536]", "rows (tree paths) per tree ACAM array"},
+      {"acam_array.cols", "int", "128", "", "[1, 65536]", "columns (features) per tree ACAM array"},
+      {"acam_array.cell_bits", "int", "4", "bit", "[1, 16]", "bits per ACAM cell"},
+      {"acam_array.search_cycles", "int", "4", "cycle", "[1, 1000000]", "cycles per search"},
+      {"acam_array.clock_hz", "float", "1e+09", "Hz", "> 0", "ACAM clock"},
+      {"acam_array.g_min", "float", "1e-06", "S", ">= 0", "conductance of level 0"},
+      {"acam_array.g_max", "float", "0.0001", "S", ">= 0", "conductance of the top level"},
+      {"acam_array.g_hrs", "float", "1e-08", "S", ">= 0",
+       "high-resistance state (don't-care low bound)"},
+      {"acam_array.g_lrs", "float", "0.00011", "S", ">= 0",
+       "low-resistance state (don't-care high bound)"},
+      {"acam_array.v_ml", "float", "0.6", "V", ">= 0", "match-line precharge voltage"},
+      {"acam_array.v_ns", "float", "0", "V", ">= 0", "match-line voltage after a mismatch"},
+      {"acam_array.v_sl", "float", "0.8", "V", ">= 0", "source-line voltage"},
+      {"acam_array.v_dd", "float", "0.5", "V", ">= 0", "data-line voltage"},
+      {"acam_array.v_th", "float", "0.36", "V", ">= 0", "transistor threshold voltage"},
+      {"acam_array.c_ml", "float", "1.9e-15", "F", ">= 0", "match-line capacitance per cell"},
+      {"acam_array.c_pre", "float", "4.095e-14", "F", ">= 0", "precharge capacitance per row"},
+      {"acam_array.c_mlso", "float", "5e-14", "F", ">= 0",
+       "match-line sense-out capacitance per row"},
+      {"acam_array.c_dl", "float", "3.24e-16", "F", ">= 0", "data-line capacitance per cell"},
+      {"acam_array.r_w", "float", "9.5625", "ohm", ">= 0", "wire resistance per cell"},
+      {"acam_array.k1", "float", "0.0001", "A/V^2", ">= 0",
+       "transistor gain factor (caps a cell's current)"},
+      {"acam_array.p_reg_static", "float", "2.3e-07", "W", ">= 0",
+       "static power of a row's output register"},
+      {"acam_array.p_reg_dynamic", "float", "8.17e-06", "W", ">= 0",
+       "dynamic power of an enabled row's register"},
+      {"acam_array.cell_area", "float", "0", "m^2", ">= 0",
+       "area per ACAM cell; 0: unknown (no area reported)"},
       {"dmmul.mode", "enum", "digital", "", "digital | log_acam | crossbar",
        "how data-dependent products (Q*K^T, A*V) run"},
       {"calibration.samples", "int", "64", "", ">= 1",
@@ -533,6 +563,55 @@ Architecture read_architecture(const YAML::Node& root, const std::string& source
           reader.read_double(acam["input_sigma"], "acam.input_sigma", 0.0, kInf);
   }
 
+  if (YAML::Node acam_array = reader.section(root, "acam_array", "acam_array")) {
+    reader.check_keys(acam_array, "acam_array", child_keys("acam_array"));
+    AcamArrayConfig& a = arch.acam_array;
+    if (acam_array["rows"])
+      a.rows = reader.read_small_int(acam_array["rows"], "acam_array.rows", 1, 65536);
+    if (acam_array["cols"])
+      a.cols = reader.read_small_int(acam_array["cols"], "acam_array.cols", 1, 65536);
+    if (acam_array["cell_bits"])
+      a.cell_bits = reader.read_small_int(acam_array["cell_bits"], "acam_array.cell_bits", 1, 16);
+    if (acam_array["search_cycles"])
+      a.search_cycles = reader.read_small_int(acam_array["search_cycles"],
+                                              "acam_array.search_cycles", 1, 1000000);
+    if (acam_array["clock_hz"]) {
+      a.clock_hz = reader.read_double(acam_array["clock_hz"], "acam_array.clock_hz");
+      if (!(a.clock_hz > 0.0))
+        reader.fail("acam_array.clock_hz",
+                    fmt::format("{} must be > 0", acam_array["clock_hz"].Scalar()));
+    }
+    const std::vector<std::pair<const char*, double AcamArrayConfig::*>> non_negative = {
+        {"g_min", &AcamArrayConfig::g_min},
+        {"g_max", &AcamArrayConfig::g_max},
+        {"g_hrs", &AcamArrayConfig::g_hrs},
+        {"g_lrs", &AcamArrayConfig::g_lrs},
+        {"v_ml", &AcamArrayConfig::v_ml},
+        {"v_ns", &AcamArrayConfig::v_ns},
+        {"v_sl", &AcamArrayConfig::v_sl},
+        {"v_dd", &AcamArrayConfig::v_dd},
+        {"v_th", &AcamArrayConfig::v_th},
+        {"c_ml", &AcamArrayConfig::c_ml},
+        {"c_pre", &AcamArrayConfig::c_pre},
+        {"c_mlso", &AcamArrayConfig::c_mlso},
+        {"c_dl", &AcamArrayConfig::c_dl},
+        {"r_w", &AcamArrayConfig::r_w},
+        {"k1", &AcamArrayConfig::k1},
+        {"p_reg_static", &AcamArrayConfig::p_reg_static},
+        {"p_reg_dynamic", &AcamArrayConfig::p_reg_dynamic},
+        {"cell_area", &AcamArrayConfig::cell_area},
+    };
+    for (const auto& [key, member] : non_negative) {
+      if (acam_array[key])
+        a.*member = reader.read_double(acam_array[key], std::string("acam_array.") + key, 0.0,
+                                       std::numeric_limits<double>::infinity());
+    }
+  }
+  if (!(arch.acam_array.g_max > arch.acam_array.g_min))
+    reader.fail("acam_array.g_max", fmt::format("{} must be greater than acam_array.g_min ({})",
+                                                format_double(arch.acam_array.g_max),
+                                                format_double(arch.acam_array.g_min)));
+
   if (YAML::Node dmmul = reader.section(root, "dmmul", "dmmul")) {
     reader.check_keys(dmmul, "dmmul", child_keys("dmmul"));
     if (dmmul["mode"]) arch.dmmul = reader.read_enum(dmmul["mode"], "dmmul.mode", kDmmulModes);
@@ -713,6 +792,33 @@ std::string to_yaml(const Architecture& arch) {
   out << YAML::Key << "encoding" << YAML::Value << enum_name(arch.acam.encoding, kEncodings);
   out << YAML::Key << "threshold_sigma" << YAML::Value << format_double(arch.acam.threshold_sigma);
   out << YAML::Key << "input_sigma" << YAML::Value << format_double(arch.acam.input_sigma);
+  out << YAML::EndMap;
+
+  out << YAML::Key << "acam_array" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "rows" << YAML::Value << arch.acam_array.rows;
+  out << YAML::Key << "cols" << YAML::Value << arch.acam_array.cols;
+  out << YAML::Key << "cell_bits" << YAML::Value << arch.acam_array.cell_bits;
+  out << YAML::Key << "search_cycles" << YAML::Value << arch.acam_array.search_cycles;
+  out << YAML::Key << "clock_hz" << YAML::Value << format_double(arch.acam_array.clock_hz);
+  out << YAML::Key << "g_min" << YAML::Value << format_double(arch.acam_array.g_min);
+  out << YAML::Key << "g_max" << YAML::Value << format_double(arch.acam_array.g_max);
+  out << YAML::Key << "g_hrs" << YAML::Value << format_double(arch.acam_array.g_hrs);
+  out << YAML::Key << "g_lrs" << YAML::Value << format_double(arch.acam_array.g_lrs);
+  out << YAML::Key << "v_ml" << YAML::Value << format_double(arch.acam_array.v_ml);
+  out << YAML::Key << "v_ns" << YAML::Value << format_double(arch.acam_array.v_ns);
+  out << YAML::Key << "v_sl" << YAML::Value << format_double(arch.acam_array.v_sl);
+  out << YAML::Key << "v_dd" << YAML::Value << format_double(arch.acam_array.v_dd);
+  out << YAML::Key << "v_th" << YAML::Value << format_double(arch.acam_array.v_th);
+  out << YAML::Key << "c_ml" << YAML::Value << format_double(arch.acam_array.c_ml);
+  out << YAML::Key << "c_pre" << YAML::Value << format_double(arch.acam_array.c_pre);
+  out << YAML::Key << "c_mlso" << YAML::Value << format_double(arch.acam_array.c_mlso);
+  out << YAML::Key << "c_dl" << YAML::Value << format_double(arch.acam_array.c_dl);
+  out << YAML::Key << "r_w" << YAML::Value << format_double(arch.acam_array.r_w);
+  out << YAML::Key << "k1" << YAML::Value << format_double(arch.acam_array.k1);
+  out << YAML::Key << "p_reg_static" << YAML::Value << format_double(arch.acam_array.p_reg_static);
+  out << YAML::Key << "p_reg_dynamic" << YAML::Value
+      << format_double(arch.acam_array.p_reg_dynamic);
+  out << YAML::Key << "cell_area" << YAML::Value << format_double(arch.acam_array.cell_area);
   out << YAML::EndMap;
 
   out << YAML::Key << "dmmul" << YAML::Value << YAML::BeginMap;

@@ -74,6 +74,35 @@ struct AcamConfig {
   double input_sigma = 0.0;      // fraction of the unit's input range, per search
 };
 
+// The analog CAM arrays that hold tree ensembles (X-TIME, docs/trees.md): geometry, timing
+// and the circuit terms of X-TIME's power model. Defaults are the values of HewlettPackard's
+// CAMSHAP json/hw.json (presets/xtime.yaml cites each one).
+struct AcamArrayConfig {
+  int rows = 256;                  // rows (stored root-to-leaf paths) per array
+  int cols = 128;                  // columns (features) per array
+  int cell_bits = 4;               // bits per cell; a threshold of acam.in_bits uses several cells
+  int search_cycles = 4;           // cycles per search
+  double clock_hz = 1e9;           // Hz
+  double g_min = 1e-6;             // S, conductance of level 0
+  double g_max = 1e-4;             // S, conductance of the top level
+  double g_hrs = 1e-8;             // S, high-resistance state (a don't-care low bound)
+  double g_lrs = 110e-6;           // S, low-resistance state (a don't-care high bound)
+  double v_ml = 0.6;               // V, match-line precharge
+  double v_ns = 0.0;               // V, match-line level after a mismatch
+  double v_sl = 0.8;               // V, source line
+  double v_dd = 0.5;               // V, data line
+  double v_th = 0.36;              // V, transistor threshold
+  double c_ml = 1.9e-15;           // F, match-line capacitance per cell
+  double c_pre = 40.95e-15;        // F, precharge capacitance per row
+  double c_mlso = 50e-15;          // F, match-line sense-out capacitance per row
+  double c_dl = 0.324e-15;         // F, data-line capacitance per cell
+  double r_w = 9.5625;             // ohm, wire resistance per cell
+  double k1 = 100e-6;              // A/V^2, transistor gain factor (caps a cell's current)
+  double p_reg_static = 2.3e-7;    // W, static power of a row's output register
+  double p_reg_dynamic = 8.17e-6;  // W, dynamic power of an enabled row's register
+  double cell_area = 0.0;          // m^2 per cell (column x row); 0: unknown, area not reported
+};
+
 struct Architecture {
   std::string name;    // `name:` in the file, else the file's stem
   std::string source;  // the file it came from ("" when parsed from text)
@@ -83,6 +112,7 @@ struct Architecture {
   AdcConfig adc;
   DeviceConfig device;
   AcamConfig acam;
+  AcamArrayConfig acam_array;
   DmmulMode dmmul = DmmulMode::kDigital;
   int64_t calibration_samples = 64;  // calibration.samples: first N training samples
   // Op kind -> where it runs. Kinds: linear, conv (crossbar | digital); gelu, softmax,

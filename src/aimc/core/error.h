@@ -43,8 +43,9 @@ template <typename... Args>
 }  // namespace aimc
 
 // Internal invariant: a failure is a bug in aimc, not in the user's input.
-#define AIMC_ASSERT(cond, ...)                                                             \
-  do {                                                                                     \
-    if (!(cond)) ::aimc::throw_runtime("internal error at {}:{}: {}", __FILE__, __LINE__, \
-                                       fmt::format(__VA_ARGS__));                          \
+#define AIMC_ASSERT(cond, ...)                                                 \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      ::aimc::throw_runtime("internal error at {}:{}: {}", __FILE__, __LINE__, \
+                            fmt::format(__VA_ARGS__));                         \
   } while (0)

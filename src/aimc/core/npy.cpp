@@ -100,18 +100,30 @@ DType parse_descr(std::string_view descr, const std::string& source) {
 
 const char* descr_of(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return "<f4";
-    case DType::kI64: return "<i8";
-    case DType::kI32: return "<i4";
-    case DType::kI8: return "|i1";
-    case DType::kBool: return "|b1";
-    case DType::kF64: return "<f8";
-    case DType::kF16: return "<f2";
-    case DType::kU8: return "|u1";
-    case DType::kI16: return "<i2";
-    case DType::kU16: return "<u2";
-    case DType::kU32: return "<u4";
-    case DType::kU64: return "<u8";
+    case DType::kF32:
+      return "<f4";
+    case DType::kI64:
+      return "<i8";
+    case DType::kI32:
+      return "<i4";
+    case DType::kI8:
+      return "|i1";
+    case DType::kBool:
+      return "|b1";
+    case DType::kF64:
+      return "<f8";
+    case DType::kF16:
+      return "<f2";
+    case DType::kU8:
+      return "|u1";
+    case DType::kI16:
+      return "<i2";
+    case DType::kU16:
+      return "<u2";
+    case DType::kU32:
+      return "<u4";
+    case DType::kU64:
+      return "<u8";
   }
   return "";
 }
@@ -126,7 +138,8 @@ Tensor parse_npy(std::string_view bytes, const std::string& source) {
   size_t header_len;
   size_t header_start;
   if (major == 1) {
-    header_len = static_cast<uint8_t>(bytes[8]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
+    header_len =
+        static_cast<uint8_t>(bytes[8]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
     header_start = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) throw_bad_input("{}: truncated .npy header", source);
@@ -187,7 +200,9 @@ Tensor parse_npy(std::string_view bytes, const std::string& source) {
   return tensor;
 }
 
-Tensor read_npy(const std::string& path) { return parse_npy(read_file_bytes(path), path); }
+Tensor read_npy(const std::string& path) {
+  return parse_npy(read_file_bytes(path), path);
+}
 
 std::string serialize_npy(const Tensor& tensor) {
   std::string header = "{'descr': '";

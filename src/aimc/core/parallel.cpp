@@ -35,7 +35,8 @@ class ThreadPool {
   void run(int64_t begin, int64_t end, int64_t grain,
            const std::function<void(int64_t, int64_t)>& body) {
     int64_t n = end - begin;
-    int64_t chunks = std::min<int64_t>(threads_, std::max<int64_t>(1, n / std::max<int64_t>(1, grain)));
+    int64_t chunks =
+        std::min<int64_t>(threads_, std::max<int64_t>(1, n / std::max<int64_t>(1, grain)));
     std::lock_guard<std::mutex> serial(run_mutex_);  // one parallel region at a time
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -117,7 +118,9 @@ ThreadPool& pool() {
 
 }  // namespace
 
-int num_threads() { return pool().threads(); }
+int num_threads() {
+  return pool().threads();
+}
 
 void set_num_threads(int threads) {
   if (threads <= 0) threads = default_threads();

@@ -1,7 +1,7 @@
 #include "aimc/core/tensor.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -10,36 +10,60 @@ namespace aimc {
 
 size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return 4;
-    case DType::kI64: return 8;
-    case DType::kI32: return 4;
-    case DType::kI8: return 1;
-    case DType::kBool: return 1;
-    case DType::kF64: return 8;
-    case DType::kF16: return 2;
-    case DType::kU8: return 1;
-    case DType::kI16: return 2;
-    case DType::kU16: return 2;
-    case DType::kU32: return 4;
-    case DType::kU64: return 8;
+    case DType::kF32:
+      return 4;
+    case DType::kI64:
+      return 8;
+    case DType::kI32:
+      return 4;
+    case DType::kI8:
+      return 1;
+    case DType::kBool:
+      return 1;
+    case DType::kF64:
+      return 8;
+    case DType::kF16:
+      return 2;
+    case DType::kU8:
+      return 1;
+    case DType::kI16:
+      return 2;
+    case DType::kU16:
+      return 2;
+    case DType::kU32:
+      return 4;
+    case DType::kU64:
+      return 8;
   }
   return 0;
 }
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return "f32";
-    case DType::kI64: return "i64";
-    case DType::kI32: return "i32";
-    case DType::kI8: return "i8";
-    case DType::kBool: return "bool";
-    case DType::kF64: return "f64";
-    case DType::kF16: return "f16";
-    case DType::kU8: return "u8";
-    case DType::kI16: return "i16";
-    case DType::kU16: return "u16";
-    case DType::kU32: return "u32";
-    case DType::kU64: return "u64";
+    case DType::kF32:
+      return "f32";
+    case DType::kI64:
+      return "i64";
+    case DType::kI32:
+      return "i32";
+    case DType::kI8:
+      return "i8";
+    case DType::kBool:
+      return "bool";
+    case DType::kF64:
+      return "f64";
+    case DType::kF16:
+      return "f16";
+    case DType::kU8:
+      return "u8";
+    case DType::kI16:
+      return "i16";
+    case DType::kU16:
+      return "u16";
+    case DType::kU32:
+      return "u32";
+    case DType::kU64:
+      return "u64";
   }
   return "?";
 }
@@ -54,19 +78,32 @@ bool dtype_is_integer(DType dtype) {
 
 std::optional<DType> dtype_from_onnx_code(int64_t code) {
   switch (code) {
-    case 1: return DType::kF32;
-    case 2: return DType::kU8;
-    case 3: return DType::kI8;
-    case 4: return DType::kU16;
-    case 5: return DType::kI16;
-    case 6: return DType::kI32;
-    case 7: return DType::kI64;
-    case 9: return DType::kBool;
-    case 10: return DType::kF16;
-    case 11: return DType::kF64;
-    case 12: return DType::kU32;
-    case 13: return DType::kU64;
-    default: return std::nullopt;
+    case 1:
+      return DType::kF32;
+    case 2:
+      return DType::kU8;
+    case 3:
+      return DType::kI8;
+    case 4:
+      return DType::kU16;
+    case 5:
+      return DType::kI16;
+    case 6:
+      return DType::kI32;
+    case 7:
+      return DType::kI64;
+    case 9:
+      return DType::kBool;
+    case 10:
+      return DType::kF16;
+    case 11:
+      return DType::kF64;
+    case 12:
+      return DType::kU32;
+    case 13:
+      return DType::kU64;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -141,18 +178,30 @@ namespace {
 template <typename Fn>
 decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
   switch (dtype) {
-    case DType::kF32: return fn(float{});
-    case DType::kI64: return fn(int64_t{});
-    case DType::kI32: return fn(int32_t{});
-    case DType::kI8: return fn(int8_t{});
-    case DType::kBool: return fn(bool{});
-    case DType::kF64: return fn(double{});
-    case DType::kF16: return fn(Float16{});
-    case DType::kU8: return fn(uint8_t{});
-    case DType::kI16: return fn(int16_t{});
-    case DType::kU16: return fn(uint16_t{});
-    case DType::kU32: return fn(uint32_t{});
-    case DType::kU64: return fn(uint64_t{});
+    case DType::kF32:
+      return fn(float{});
+    case DType::kI64:
+      return fn(int64_t{});
+    case DType::kI32:
+      return fn(int32_t{});
+    case DType::kI8:
+      return fn(int8_t{});
+    case DType::kBool:
+      return fn(bool{});
+    case DType::kF64:
+      return fn(double{});
+    case DType::kF16:
+      return fn(Float16{});
+    case DType::kU8:
+      return fn(uint8_t{});
+    case DType::kI16:
+      return fn(int16_t{});
+    case DType::kU16:
+      return fn(uint16_t{});
+    case DType::kU32:
+      return fn(uint32_t{});
+    case DType::kU64:
+      return fn(uint64_t{});
   }
   AIMC_ASSERT(false, "invalid dtype {}", static_cast<int>(dtype));
   return fn(float{});
@@ -186,12 +235,14 @@ To convert_element(From value) {
 
 double Tensor::item_as_double(int64_t i) const {
   AIMC_ASSERT(i >= 0 && i < numel_, "element {} out of range", i);
-  return visit_dtype(dtype_, [&]<typename T>(T) { return convert_element<T, double>(data<T>()[i]); });
+  return visit_dtype(dtype_,
+                     [&]<typename T>(T) { return convert_element<T, double>(data<T>()[i]); });
 }
 
 int64_t Tensor::item_as_int(int64_t i) const {
   AIMC_ASSERT(i >= 0 && i < numel_, "element {} out of range", i);
-  return visit_dtype(dtype_, [&]<typename T>(T) { return convert_element<T, int64_t>(data<T>()[i]); });
+  return visit_dtype(dtype_,
+                     [&]<typename T>(T) { return convert_element<T, int64_t>(data<T>()[i]); });
 }
 
 std::vector<int64_t> Tensor::to_int_vector() const {

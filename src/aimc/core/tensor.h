@@ -18,8 +18,18 @@ namespace aimc {
 // ONNX's numeric element types except bfloat16 (bfloat16, strings and complex numbers are not
 // supported).
 enum class DType : uint8_t {
-  kF32, kI64, kI32, kI8, kBool,
-  kF64, kF16, kU8, kI16, kU16, kU32, kU64,
+  kF32,
+  kI64,
+  kI32,
+  kI8,
+  kBool,
+  kF64,
+  kF16,
+  kU8,
+  kI16,
+  kU16,
+  kU32,
+  kU64,
 };
 
 using Shape = std::vector<int64_t>;
@@ -38,38 +48,62 @@ extern const char* const kSupportedOnnxDtypeCodes;
 template <typename T>
 constexpr DType dtype_of();
 template <>
-constexpr DType dtype_of<float>() { return DType::kF32; }
+constexpr DType dtype_of<float>() {
+  return DType::kF32;
+}
 template <>
-constexpr DType dtype_of<int64_t>() { return DType::kI64; }
+constexpr DType dtype_of<int64_t>() {
+  return DType::kI64;
+}
 template <>
-constexpr DType dtype_of<int32_t>() { return DType::kI32; }
+constexpr DType dtype_of<int32_t>() {
+  return DType::kI32;
+}
 template <>
-constexpr DType dtype_of<int8_t>() { return DType::kI8; }
+constexpr DType dtype_of<int8_t>() {
+  return DType::kI8;
+}
 template <>
-constexpr DType dtype_of<bool>() { return DType::kBool; }
+constexpr DType dtype_of<bool>() {
+  return DType::kBool;
+}
 template <>
-constexpr DType dtype_of<double>() { return DType::kF64; }
+constexpr DType dtype_of<double>() {
+  return DType::kF64;
+}
 template <>
-constexpr DType dtype_of<Float16>() { return DType::kF16; }
+constexpr DType dtype_of<Float16>() {
+  return DType::kF16;
+}
 template <>
-constexpr DType dtype_of<uint8_t>() { return DType::kU8; }
+constexpr DType dtype_of<uint8_t>() {
+  return DType::kU8;
+}
 template <>
-constexpr DType dtype_of<int16_t>() { return DType::kI16; }
+constexpr DType dtype_of<int16_t>() {
+  return DType::kI16;
+}
 template <>
-constexpr DType dtype_of<uint16_t>() { return DType::kU16; }
+constexpr DType dtype_of<uint16_t>() {
+  return DType::kU16;
+}
 template <>
-constexpr DType dtype_of<uint32_t>() { return DType::kU32; }
+constexpr DType dtype_of<uint32_t>() {
+  return DType::kU32;
+}
 template <>
-constexpr DType dtype_of<uint64_t>() { return DType::kU64; }
+constexpr DType dtype_of<uint64_t>() {
+  return DType::kU64;
+}
 
-int64_t shape_numel(const Shape& shape);  // product of dims; 1 for a scalar
+int64_t shape_numel(const Shape& shape);    // product of dims; 1 for a scalar
 std::string shape_str(const Shape& shape);  // "[2, 3, 4]"
 // Row-major strides in elements.
 Shape shape_strides(const Shape& shape);
 
 class Tensor {
  public:
-  Tensor() = default;  // empty: no dtype, no storage (is_valid() == false)
+  Tensor() = default;                // empty: no dtype, no storage (is_valid() == false)
   Tensor(DType dtype, Shape shape);  // zero-initialised
 
   template <typename T>

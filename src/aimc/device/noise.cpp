@@ -153,25 +153,27 @@ class LinearIrDrop : public IrDrop {
 
 // acc[i] += weight · clamp(round_half_away(currents[i] / lsb), -limit, limit), computed as
 // currents[i] · (1 / lsb) when LSB is a power of two (the same value, no division).
-// Branch-free so that it vectorises; the AVX2 clone is picked at load time where the CPU has
-// it. NaN gives code 0 and counts as clipped, as in UniformAdc::convert.
+// Branch-free and without libm calls so that it vectorises; the AVX2 clone is picked at load
+// time where the CPU has it. NaN gives code 0 and counts as clipped, as in
+// UniformAdc::convert.
 template <bool kPowerOfTwo>
-inline int64_t accumulate_rounded(const double* currents, int64_t count, double lsb,
-                                  double limit, double weight, double* acc) {
+inline int64_t accumulate_rounded(const double* __restrict currents, int64_t count, double lsb,
+                                  double limit, double weight, double* __restrict acc) {
   const double inverse = 1.0 / lsb;
+  const double cap = limit + 1.0;                // |x| beyond it clips whatever its rounding
+  constexpr double kShift = 4503599627370496.0;  // 2^52: x + 2^52 - 2^52 rounds x to even
   int64_t clipped = 0;
   for (int64_t i = 0; i < count; ++i) {
     const double scaled = kPowerOfTwo ? currents[i] * inverse : currents[i] / lsb;
     const double magnitude = std::fabs(scaled);
-    const double truncated = std::trunc(magnitude);
-    // Round half away from zero of |x|: truncate, add 1 when the (exact) remainder reaches
-    // one half.
-    const double rounded = truncated + (magnitude - truncated >= 0.5 ? 1.0 : 0.0);
-    const bool in_range = rounded <= limit;  // false for NaN
-    const bool is_nan = scaled != scaled;
+    const double bounded = magnitude < cap ? magnitude : cap;  // < 2^31: the shift is exact
+    const double even = (bounded + kShift) - kShift;
+    // Half away from zero: a tie that went down to even goes up (bounded - even is exact).
+    const double rounded = even + (bounded - even >= 0.5 ? 1.0 : 0.0);
+    const bool in_range = rounded <= limit;
     clipped += in_range ? 0 : 1;
-    const double bounded = in_range ? rounded : (is_nan ? 0.0 : limit);
-    acc[i] += weight * std::copysign(bounded, scaled);
+    const double code = std::copysign(in_range ? rounded : limit, scaled);
+    acc[i] += weight * (scaled == scaled ? code : 0.0);
   }
   return clipped;
 }
@@ -218,8 +220,8 @@ class UniformAdc : public Adc {
                            double weight, double* acc) const override {
     int exponent = 0;
     const bool power_of_two = std::frexp(lsb, &exponent) == 0.5;
-    return accumulate_rounded_codes(currents, count, lsb, power_of_two,
-                                    static_cast<double>(codes), weight, acc);
+    return accumulate_rounded_codes(currents, count, lsb, power_of_two, static_cast<double>(codes),
+                                    weight, acc);
   }
   bool quantises() const override { return true; }
 };

@@ -93,8 +93,8 @@ class Adc {
   // acc[i] += weight · convert(currents[i]) / lsb over [0, count): the code (an integer for a
   // quantising ADC, so that sums of codes stay exact), or the current itself for an ideal one
   // (lsb 1). Returns how many clipped. The engine's hot loop: vectorised where overridden.
-  virtual int64_t accumulate_codes(const double* currents, int64_t count, double lsb,
-                                   int64_t codes, double weight, double* acc) const {
+  virtual int64_t accumulate_codes(const double* currents, int64_t count, double lsb, int64_t codes,
+                                   double weight, double* acc) const {
     int64_t clipped = 0;
     for (int64_t i = 0; i < count; ++i) {
       bool clip = false;

@@ -22,29 +22,29 @@ int64_t min_opset_for_op(const std::string& op) {
   // Versions from ONNX's Changelog.md (onnx/docs/Changelog.md): the first opset whose
   // definition has the semantics of opset 13; later changes only added element types.
   static const std::map<std::string, int64_t> kFloor = {
-      {"Softmax", 13},      // before 13: coerced to 2-D at `axis`
-      {"LogSoftmax", 13},   // idem
-      {"Split", 13},        // `split` became an input
+      {"Softmax", 13},     // before 13: coerced to 2-D at `axis`
+      {"LogSoftmax", 13},  // idem
+      {"Split", 13},       // `split` became an input
       // Squeeze, Unsqueeze and ReduceSum moved `axes` from an attribute to an input at 13;
       // aimc's kernels read either form, so older models import as they are.
       {"Squeeze", 1},
       {"Unsqueeze", 1},
       {"ReduceSum", 1},
       {"ReduceLogSum", 1},
-      {"Clip", 11},         // min/max became inputs
-      {"Pad", 11},          // pads became an input
-      {"Slice", 10},        // starts/ends became inputs
-      {"Reshape", 5},       // shape became an input
-      {"Min", 8},           // multidirectional broadcasting
+      {"Clip", 11},    // min/max became inputs
+      {"Pad", 11},     // pads became an input
+      {"Slice", 10},   // starts/ends became inputs
+      {"Reshape", 5},  // shape became an input
+      {"Min", 8},      // multidirectional broadcasting
       {"Max", 8},
       {"Sum", 8},
       {"Mean", 8},
       {"BatchNormalization", 9},  // `spatial` removed
-      {"Gather", 11},       // negative indices
-      {"ArgMax", 11},       // negative axis
+      {"Gather", 11},             // negative indices
+      {"ArgMax", 11},             // negative axis
       {"ArgMin", 11},
-      {"Flatten", 11},      // negative axis
-      {"Concat", 11},       // negative axis
+      {"Flatten", 11},  // negative axis
+      {"Concat", 11},   // negative axis
       // Reductions before 11 only lacked negative axes, which no valid model used.
       {"ReduceMean", 1},
       {"ReduceMax", 1},
@@ -54,24 +54,38 @@ int64_t min_opset_for_op(const std::string& op) {
       {"ReduceL1", 1},
       {"ReduceL2", 1},
       {"ReduceLogSumExp", 1},
-      {"Gemm", 11},         // C optional
-      {"Constant", 1},      // later versions only add attribute forms
+      {"Gemm", 11},     // C optional
+      {"Constant", 1},  // later versions only add attribute forms
       {"Identity", 1},
       {"Transpose", 1},
       {"Size", 1},
       {"Conv", 1},
       {"MatMul", 1},
-      {"MaxPool", 1},       // later versions add attributes whose defaults keep v1's meaning
+      {"MaxPool", 1},  // later versions add attributes whose defaults keep v1's meaning
       {"GlobalAveragePool", 1},
       {"GlobalMaxPool", 1},
       {"Not", 1},
       {"Softplus", 1},
       {"Softsign", 1},
       // Unary ops whose opset-1 form had the legacy `consumed_inputs` attribute.
-      {"Abs", 6}, {"Neg", 6}, {"Relu", 6}, {"Sigmoid", 6}, {"Tanh", 6}, {"Exp", 6},
-      {"Log", 6}, {"Sqrt", 6}, {"Reciprocal", 6}, {"Floor", 6}, {"Ceil", 6},
-      {"LeakyRelu", 6}, {"Elu", 6}, {"HardSigmoid", 6}, {"Selu", 6},
-      {"InstanceNormalization", 6}, {"Cast", 6}, {"Tile", 6},
+      {"Abs", 6},
+      {"Neg", 6},
+      {"Relu", 6},
+      {"Sigmoid", 6},
+      {"Tanh", 6},
+      {"Exp", 6},
+      {"Log", 6},
+      {"Sqrt", 6},
+      {"Reciprocal", 6},
+      {"Floor", 6},
+      {"Ceil", 6},
+      {"LeakyRelu", 6},
+      {"Elu", 6},
+      {"HardSigmoid", 6},
+      {"Selu", 6},
+      {"InstanceNormalization", 6},
+      {"Cast", 6},
+      {"Tile", 6},
       {"Range", 11},
       {"ConstantOfShape", 9},
       {"Expand", 8},
@@ -92,43 +106,71 @@ namespace {
 
 const char* onnx_type_name(int type) {
   switch (type) {
-    case onnx::TensorProto::FLOAT: return "float32";
-    case onnx::TensorProto::UINT8: return "uint8";
-    case onnx::TensorProto::INT8: return "int8";
-    case onnx::TensorProto::UINT16: return "uint16";
-    case onnx::TensorProto::INT16: return "int16";
-    case onnx::TensorProto::INT32: return "int32";
-    case onnx::TensorProto::INT64: return "int64";
-    case onnx::TensorProto::STRING: return "string";
-    case onnx::TensorProto::BOOL: return "bool";
-    case onnx::TensorProto::FLOAT16: return "float16";
-    case onnx::TensorProto::DOUBLE: return "float64";
-    case onnx::TensorProto::UINT32: return "uint32";
-    case onnx::TensorProto::UINT64: return "uint64";
-    case onnx::TensorProto::BFLOAT16: return "bfloat16";
-    default: return "unknown";
+    case onnx::TensorProto::FLOAT:
+      return "float32";
+    case onnx::TensorProto::UINT8:
+      return "uint8";
+    case onnx::TensorProto::INT8:
+      return "int8";
+    case onnx::TensorProto::UINT16:
+      return "uint16";
+    case onnx::TensorProto::INT16:
+      return "int16";
+    case onnx::TensorProto::INT32:
+      return "int32";
+    case onnx::TensorProto::INT64:
+      return "int64";
+    case onnx::TensorProto::STRING:
+      return "string";
+    case onnx::TensorProto::BOOL:
+      return "bool";
+    case onnx::TensorProto::FLOAT16:
+      return "float16";
+    case onnx::TensorProto::DOUBLE:
+      return "float64";
+    case onnx::TensorProto::UINT32:
+      return "uint32";
+    case onnx::TensorProto::UINT64:
+      return "uint64";
+    case onnx::TensorProto::BFLOAT16:
+      return "bfloat16";
+    default:
+      return "unknown";
   }
 }
 
 // Our dtype for an ONNX element type; throws naming `what` when we do not support it.
 DType dtype_from_onnx(int type, const std::string& what) {
   switch (type) {
-    case onnx::TensorProto::FLOAT: return DType::kF32;
-    case onnx::TensorProto::INT64: return DType::kI64;
-    case onnx::TensorProto::INT32: return DType::kI32;
-    case onnx::TensorProto::INT8: return DType::kI8;
-    case onnx::TensorProto::BOOL: return DType::kBool;
-    case onnx::TensorProto::DOUBLE: return DType::kF64;
-    case onnx::TensorProto::FLOAT16: return DType::kF16;
-    case onnx::TensorProto::UINT8: return DType::kU8;
-    case onnx::TensorProto::INT16: return DType::kI16;
-    case onnx::TensorProto::UINT16: return DType::kU16;
-    case onnx::TensorProto::UINT32: return DType::kU32;
-    case onnx::TensorProto::UINT64: return DType::kU64;
+    case onnx::TensorProto::FLOAT:
+      return DType::kF32;
+    case onnx::TensorProto::INT64:
+      return DType::kI64;
+    case onnx::TensorProto::INT32:
+      return DType::kI32;
+    case onnx::TensorProto::INT8:
+      return DType::kI8;
+    case onnx::TensorProto::BOOL:
+      return DType::kBool;
+    case onnx::TensorProto::DOUBLE:
+      return DType::kF64;
+    case onnx::TensorProto::FLOAT16:
+      return DType::kF16;
+    case onnx::TensorProto::UINT8:
+      return DType::kU8;
+    case onnx::TensorProto::INT16:
+      return DType::kI16;
+    case onnx::TensorProto::UINT16:
+      return DType::kU16;
+    case onnx::TensorProto::UINT32:
+      return DType::kU32;
+    case onnx::TensorProto::UINT64:
+      return DType::kU64;
     default:
-      throw_bad_input("{}: element type {} is not supported (supported: float32, float64, "
-                      "float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, bool)",
-                      what, onnx_type_name(type));
+      throw_bad_input(
+          "{}: element type {} is not supported (supported: float32, float64, "
+          "float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, bool)",
+          what, onnx_type_name(type));
   }
 }
 
@@ -186,16 +228,36 @@ void copy_typed(const Field& field, Tensor& tensor, const std::string& what) {
     throw_bad_input("{}: holds {} values, its shape {} needs {}", what, field.size(),
                     shape_str(tensor.shape()), tensor.numel());
   switch (tensor.dtype()) {
-    case DType::kF32: copy_as<float>(field, tensor); break;
-    case DType::kF64: copy_as<double>(field, tensor); break;
-    case DType::kI64: copy_as<int64_t>(field, tensor); break;
-    case DType::kI32: copy_as<int32_t>(field, tensor); break;
-    case DType::kI16: copy_as<int16_t>(field, tensor); break;
-    case DType::kI8: copy_as<int8_t>(field, tensor); break;
-    case DType::kU64: copy_as<uint64_t>(field, tensor); break;
-    case DType::kU32: copy_as<uint32_t>(field, tensor); break;
-    case DType::kU16: copy_as<uint16_t>(field, tensor); break;
-    case DType::kU8: copy_as<uint8_t>(field, tensor); break;
+    case DType::kF32:
+      copy_as<float>(field, tensor);
+      break;
+    case DType::kF64:
+      copy_as<double>(field, tensor);
+      break;
+    case DType::kI64:
+      copy_as<int64_t>(field, tensor);
+      break;
+    case DType::kI32:
+      copy_as<int32_t>(field, tensor);
+      break;
+    case DType::kI16:
+      copy_as<int16_t>(field, tensor);
+      break;
+    case DType::kI8:
+      copy_as<int8_t>(field, tensor);
+      break;
+    case DType::kU64:
+      copy_as<uint64_t>(field, tensor);
+      break;
+    case DType::kU32:
+      copy_as<uint32_t>(field, tensor);
+      break;
+    case DType::kU16:
+      copy_as<uint16_t>(field, tensor);
+      break;
+    case DType::kU8:
+      copy_as<uint8_t>(field, tensor);
+      break;
     case DType::kF16: {
       // int32_data holds the raw bits of each half.
       Float16* out = tensor.data<Float16>();
@@ -240,13 +302,23 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what
     if (nbytes) std::memcpy(tensor.raw(), raw.data(), nbytes);
   } else {
     switch (dtype) {
-      case DType::kF32: copy_typed(proto.float_data(), tensor, what); break;
-      case DType::kF64: copy_typed(proto.double_data(), tensor, what); break;
-      case DType::kI64: copy_typed(proto.int64_data(), tensor, what); break;
+      case DType::kF32:
+        copy_typed(proto.float_data(), tensor, what);
+        break;
+      case DType::kF64:
+        copy_typed(proto.double_data(), tensor, what);
+        break;
+      case DType::kI64:
+        copy_typed(proto.int64_data(), tensor, what);
+        break;
       case DType::kU32:
-      case DType::kU64: copy_typed(proto.uint64_data(), tensor, what); break;
+      case DType::kU64:
+        copy_typed(proto.uint64_data(), tensor, what);
+        break;
       // int32, int16, int8, uint16, uint8, bool, and float16 as its bits.
-      default: copy_typed(proto.int32_data(), tensor, what); break;
+      default:
+        copy_typed(proto.int32_data(), tensor, what);
+        break;
     }
   }
   if (dtype == DType::kBool) {
@@ -260,8 +332,7 @@ void set_value_type(ir::Value& value, const onnx::ValueInfoProto& info, const st
   if (!info.has_type()) return;
   const auto& type = info.type();
   if (!type.has_tensor_type())
-    throw_bad_input("{}: only tensor types are supported (not sequences, maps or optionals)",
-                    what);
+    throw_bad_input("{}: only tensor types are supported (not sequences, maps or optionals)", what);
   const auto& tensor_type = type.tensor_type();
   if (tensor_type.has_elem_type() && tensor_type.elem_type() != 0) {
     value.dtype = dtype_from_onnx(tensor_type.elem_type(), what);
@@ -286,23 +357,31 @@ ir::AttrValue attr_from_proto(const onnx::AttributeProto& attr, const std::strin
                               const std::string& base_dir) {
   using A = onnx::AttributeProto;
   if (!attr.ref_attr_name().empty())
-    throw_bad_input("{}: attribute '{}' refers to a function attribute; functions are not "
-                    "supported",
-                    what, attr.name());
+    throw_bad_input(
+        "{}: attribute '{}' refers to a function attribute; functions are not "
+        "supported",
+        what, attr.name());
   switch (attr.type()) {
-    case A::INT: return attr.i();
-    case A::FLOAT: return static_cast<double>(attr.f());
-    case A::STRING: return attr.s();
-    case A::INTS: return std::vector<int64_t>(attr.ints().begin(), attr.ints().end());
-    case A::FLOATS: return std::vector<double>(attr.floats().begin(), attr.floats().end());
-    case A::STRINGS: return std::vector<std::string>(attr.strings().begin(), attr.strings().end());
+    case A::INT:
+      return attr.i();
+    case A::FLOAT:
+      return static_cast<double>(attr.f());
+    case A::STRING:
+      return attr.s();
+    case A::INTS:
+      return std::vector<int64_t>(attr.ints().begin(), attr.ints().end());
+    case A::FLOATS:
+      return std::vector<double>(attr.floats().begin(), attr.floats().end());
+    case A::STRINGS:
+      return std::vector<std::string>(attr.strings().begin(), attr.strings().end());
     case A::TENSOR:
       return tensor_from_proto(attr.t(), what + ": attribute '" + attr.name() + "'", base_dir);
     case A::GRAPH:
     case A::GRAPHS:
-      throw_bad_input("{}: attribute '{}' holds a subgraph; control flow (If, Loop, Scan) is not "
-                      "supported",
-                      what, attr.name());
+      throw_bad_input(
+          "{}: attribute '{}' holds a subgraph; control flow (If, Loop, Scan) is not "
+          "supported",
+          what, attr.name());
     default:
       throw_bad_input("{}: attribute '{}' has an unsupported type ({})", what, attr.name(),
                       static_cast<int>(attr.type()));
@@ -318,17 +397,19 @@ std::unique_ptr<ir::Graph> import_model(const onnx::ModelProto& model, const std
   }
   if (opset < 0) throw_bad_input("{}: the model does not import the default ONNX opset", source);
   if (opset < kMinOpset || opset > kMaxOpset)
-    throw_bad_input("{}: opset {} is not supported (aimc imports opsets {} to {}; re-export with "
-                    "opset_version={})",
-                    source, opset, kMinOpset, kMaxOpset, kMaxOpset);
+    throw_bad_input(
+        "{}: opset {} is not supported (aimc imports opsets {} to {}; re-export with "
+        "opset_version={})",
+        source, opset, kMinOpset, kMaxOpset, kMaxOpset);
   for (int i = 0; i < model.graph().node_size(); ++i) {
     const auto& node = model.graph().node(i);
     int64_t floor = min_opset_for_op(node.op_type());
     if (opset < floor && (node.domain().empty() || node.domain() == "ai.onnx"))
-      throw_bad_input("{}: node '{}' ({}): the model's opset {} defines {} differently from the "
-                      "opset {}+ semantics aimc implements; re-export with opset_version={}",
-                      source, node.name().empty() ? fmt::format("#{}", i) : node.name(),
-                      node.op_type(), opset, node.op_type(), floor, kMaxOpset);
+      throw_bad_input(
+          "{}: node '{}' ({}): the model's opset {} defines {} differently from the "
+          "opset {}+ semantics aimc implements; re-export with opset_version={}",
+          source, node.name().empty() ? fmt::format("#{}", i) : node.name(), node.op_type(), opset,
+          node.op_type(), floor, kMaxOpset);
   }
 
   const onnx::GraphProto& proto = model.graph();
@@ -357,11 +438,12 @@ std::unique_ptr<ir::Graph> import_model(const onnx::ModelProto& model, const std
       if (!op.empty() && std::isupper(static_cast<unsigned char>(op[0]))) supported.push_back(op);
     }
     size_t shown = std::min<size_t>(unsupported.size(), 10);
-    throw_bad_input("{}: unsupported op{} at node{} {}{}. Supported ONNX ops: {}", source,
-                    unsupported.size() > 1 ? "s" : "", unsupported.size() > 1 ? "s" : "",
-                    fmt::join(unsupported.begin(), unsupported.begin() + static_cast<long>(shown), ", "),
-                    unsupported.size() > shown ? fmt::format(" and {} more", unsupported.size() - shown) : "",
-                    fmt::join(supported, ", "));
+    throw_bad_input(
+        "{}: unsupported op{} at node{} {}{}. Supported ONNX ops: {}", source,
+        unsupported.size() > 1 ? "s" : "", unsupported.size() > 1 ? "s" : "",
+        fmt::join(unsupported.begin(), unsupported.begin() + static_cast<long>(shown), ", "),
+        unsupported.size() > shown ? fmt::format(" and {} more", unsupported.size() - shown) : "",
+        fmt::join(supported, ", "));
   }
 
   std::set<std::string> initializer_names;
@@ -390,17 +472,22 @@ std::unique_ptr<ir::Graph> import_model(const onnx::ModelProto& model, const std
 
   auto lookup = [&](const std::string& name, const std::string& node_what) -> ir::Value* {
     ir::Value* v = graph->find_value(name);
-    if (!v) throw_bad_input("{}: input '{}' is not defined by any earlier node, initializer or graph input", node_what, name);
+    if (!v)
+      throw_bad_input(
+          "{}: input '{}' is not defined by any earlier node, initializer or graph input",
+          node_what, name);
     return v;
   };
   // ONNX requires nodes in topological order; we rely on that and check it.
   for (int i = 0; i < proto.node_size(); ++i) {
     const auto& node = proto.node(i);
-    std::string node_name = node.name().empty() ? graph->make_unique_name(node.op_type()) : node.name();
+    std::string node_name =
+        node.name().empty() ? graph->make_unique_name(node.op_type()) : node.name();
     if (graph->find_node(node_name)) node_name = graph->make_unique_name(node_name);
     std::string what = fmt::format("{}: node '{}' ({})", source, node_name, node.op_type());
     std::vector<ir::Value*> inputs, outputs;
-    for (const std::string& in : node.input()) inputs.push_back(in.empty() ? nullptr : lookup(in, what));
+    for (const std::string& in : node.input())
+      inputs.push_back(in.empty() ? nullptr : lookup(in, what));
     for (const std::string& out : node.output()) {
       if (out.empty()) {
         outputs.push_back(nullptr);

@@ -108,7 +108,9 @@ size_t Node::num_present_inputs() const {
       std::count_if(inputs.begin(), inputs.end(), [](const Value* v) { return v != nullptr; }));
 }
 
-std::string Node::describe() const { return "node '" + name + "' (" + op + ")"; }
+std::string Node::describe() const {
+  return "node '" + name + "' (" + op + ")";
+}
 
 // ---- Graph ----
 
@@ -135,7 +137,8 @@ Value* Graph::add_constant(const std::string& value_name, Tensor tensor) {
 Node* Graph::add_node(const std::string& op, const std::string& node_name,
                       std::vector<Value*> node_inputs, std::vector<Value*> node_outputs) {
   std::string unique = node_name;
-  if (unique.empty() || node_by_name_.count(unique)) unique = make_unique_name(node_name.empty() ? op : node_name);
+  if (unique.empty() || node_by_name_.count(unique))
+    unique = make_unique_name(node_name.empty() ? op : node_name);
   auto node = std::make_unique<Node>();
   node->op = op;
   node->name = unique;
@@ -145,8 +148,7 @@ Node* Graph::add_node(const std::string& op, const std::string& node_name,
     if (!out) continue;
     if (out->producer || out->is_constant() ||
         std::find(inputs.begin(), inputs.end(), out) != inputs.end())
-      throw_bad_input("value '{}' is produced twice (second time by node '{}')", out->name,
-                      unique);
+      throw_bad_input("value '{}' is produced twice (second time by node '{}')", out->name, unique);
     out->producer = node.get();
   }
   Node* raw = node.get();

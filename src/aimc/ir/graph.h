@@ -98,7 +98,7 @@ class Graph {
   Value* find_value(const std::string& name) const;
   Node* find_node(const std::string& name) const;
 
-  std::vector<Value*> inputs;   // runtime inputs (not constants)
+  std::vector<Value*> inputs;  // runtime inputs (not constants)
   std::vector<Value*> outputs;
 
   // Nodes in topological order (kept so by add_node order + topo_sort()).

@@ -9,13 +9,20 @@ namespace aimc::ir {
 
 const char* attr_type_name(AttrType type) {
   switch (type) {
-    case AttrType::kInt: return "int";
-    case AttrType::kFloat: return "float";
-    case AttrType::kString: return "string";
-    case AttrType::kInts: return "ints";
-    case AttrType::kFloats: return "floats";
-    case AttrType::kStrings: return "strings";
-    case AttrType::kTensor: return "tensor";
+    case AttrType::kInt:
+      return "int";
+    case AttrType::kFloat:
+      return "float";
+    case AttrType::kString:
+      return "string";
+    case AttrType::kInts:
+      return "ints";
+    case AttrType::kFloats:
+      return "floats";
+    case AttrType::kStrings:
+      return "strings";
+    case AttrType::kTensor:
+      return "tensor";
   }
   return "?";
 }
@@ -61,8 +68,7 @@ void infer_shapes(Graph& graph, const std::map<std::string, int64_t>& bindings) 
   const OpRegistry& registry = OpRegistry::instance();
   for (const auto& node : graph.nodes()) {
     const OpSchema* schema = registry.find(node->op);
-    if (!schema)
-      throw_bad_input("{}: unsupported op '{}'", node->describe(), node->op);
+    if (!schema) throw_bad_input("{}: unsupported op '{}'", node->describe(), node->op);
     if (!schema->infer) continue;
     // Shapes declared by the model (ONNX graph outputs, value_info) refine what the shape
     // function can prove: a dimension it leaves unknown keeps its declared size or symbol.
@@ -95,14 +101,20 @@ namespace {
 
 bool attr_matches(const AttrValue& value, AttrType type) {
   switch (type) {
-    case AttrType::kInt: return std::holds_alternative<int64_t>(value);
+    case AttrType::kInt:
+      return std::holds_alternative<int64_t>(value);
     case AttrType::kFloat:
       return std::holds_alternative<double>(value) || std::holds_alternative<int64_t>(value);
-    case AttrType::kString: return std::holds_alternative<std::string>(value);
-    case AttrType::kInts: return std::holds_alternative<std::vector<int64_t>>(value);
-    case AttrType::kFloats: return std::holds_alternative<std::vector<double>>(value);
-    case AttrType::kStrings: return std::holds_alternative<std::vector<std::string>>(value);
-    case AttrType::kTensor: return std::holds_alternative<Tensor>(value);
+    case AttrType::kString:
+      return std::holds_alternative<std::string>(value);
+    case AttrType::kInts:
+      return std::holds_alternative<std::vector<int64_t>>(value);
+    case AttrType::kFloats:
+      return std::holds_alternative<std::vector<double>>(value);
+    case AttrType::kStrings:
+      return std::holds_alternative<std::vector<std::string>>(value);
+    case AttrType::kTensor:
+      return std::holds_alternative<Tensor>(value);
   }
   return false;
 }
@@ -121,17 +133,18 @@ void verify(const Graph& graph) {
     if (!schema) throw_bad_input("{}: unsupported op '{}'", node->describe(), node->op);
     int n_in = static_cast<int>(node->inputs.size());
     if (n_in < schema->min_inputs || (schema->max_inputs >= 0 && n_in > schema->max_inputs))
-      throw_bad_input("{}: has {} inputs, {} takes {} to {}", node->describe(), n_in, node->op,
-                      schema->min_inputs,
-                      schema->max_inputs < 0 ? std::string("any") : std::to_string(schema->max_inputs));
+      throw_bad_input(
+          "{}: has {} inputs, {} takes {} to {}", node->describe(), n_in, node->op,
+          schema->min_inputs,
+          schema->max_inputs < 0 ? std::string("any") : std::to_string(schema->max_inputs));
     for (int i = 0; i < std::min(n_in, schema->min_inputs); ++i) {
       if (!node->inputs[static_cast<size_t>(i)])
         throw_bad_input("{}: required input {} is missing", node->describe(), i);
     }
     int n_out = static_cast<int>(node->outputs.size());
     if (n_out < schema->min_outputs || (schema->max_outputs >= 0 && n_out > schema->max_outputs))
-      throw_bad_input("{}: has {} outputs, {} produces {} to {}", node->describe(), n_out,
-                      node->op, schema->min_outputs, schema->max_outputs);
+      throw_bad_input("{}: has {} outputs, {} produces {} to {}", node->describe(), n_out, node->op,
+                      schema->min_outputs, schema->max_outputs);
     for (const AttrSpec& spec : schema->attrs) {
       auto it = node->attrs.find(spec.name);
       if (it == node->attrs.end()) {
@@ -156,8 +169,7 @@ void verify(const Graph& graph) {
     }
   }
   for (const Value* out : graph.outputs) {
-    if (!defined.count(out))
-      throw_bad_input("graph output '{}' is never produced", out->name);
+    if (!defined.count(out)) throw_bad_input("graph output '{}' is never produced", out->name);
   }
 }
 
@@ -221,11 +233,12 @@ std::string print_graph(const Graph& graph) {
   }
   for (const auto& node : graph.nodes()) {
     std::vector<std::string> results, operands, attrs;
-    for (const Value* v : node->outputs) results.push_back(v ? "%" + v->name + ": " + type_str(*v) : "none");
+    for (const Value* v : node->outputs)
+      results.push_back(v ? "%" + v->name + ": " + type_str(*v) : "none");
     for (const Value* v : node->inputs) operands.push_back(ref(v));
     for (const auto& [key, value] : node->attrs) attrs.push_back(key + " = " + attr_str(value));
-    out += fmt::format("  {} = {}({})", fmt::join(results, ", "), node->op,
-                       fmt::join(operands, ", "));
+    out +=
+        fmt::format("  {} = {}({})", fmt::join(results, ", "), node->op, fmt::join(operands, ", "));
     if (!attrs.empty()) out += fmt::format(" {{{}}}", fmt::join(attrs, ", "));
     out += fmt::format("  // {}\n", node->name);
   }

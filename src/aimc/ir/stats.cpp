@@ -6,9 +6,13 @@ namespace aimc::ir {
 
 namespace {
 
-bool known_shape(const Value* v) { return v && v->shape && sym_shape_known(*v->shape); }
+bool known_shape(const Value* v) {
+  return v && v->shape && sym_shape_known(*v->shape);
+}
 
-int64_t numel_of(const Value* v) { return shape_numel(to_shape(*v->shape)); }
+int64_t numel_of(const Value* v) {
+  return shape_numel(to_shape(*v->shape));
+}
 
 }  // namespace
 
@@ -52,10 +56,9 @@ GraphStats compute_stats(const Graph& graph) {
     }
     int64_t macs = node_macs(*node);
     if (macs == 0) continue;
-    LayerMacs layer{node->name, node->op, macs,
-                    node->output(0) && node->output(0)->shape
-                        ? sym_shape_str(*node->output(0)->shape)
-                        : "[*]"};
+    LayerMacs layer{
+        node->name, node->op, macs,
+        node->output(0) && node->output(0)->shape ? sym_shape_str(*node->output(0)->shape) : "[*]"};
     if (macs < 0) {
       stats.macs_complete = false;
     } else {

@@ -19,7 +19,7 @@ struct LayerMacs {
 
 struct GraphStats {
   std::map<std::string, int64_t> op_histogram;
-  int64_t parameters = 0;  // elements of the f32 constants that nodes read (weights, biases)
+  int64_t parameters = 0;         // elements of the f32 constants that nodes read (weights, biases)
   std::vector<LayerMacs> layers;  // nodes that multiply-accumulate (linear, matmul, conv, ...)
   int64_t total_macs = 0;         // sum over layers with known shapes
   bool macs_complete = true;      // false when some layer's shapes were unknown

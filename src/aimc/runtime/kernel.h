@@ -16,8 +16,8 @@ namespace aimc::runtime {
 
 // inputs[i] is an invalid Tensor() for an omitted optional input. Returns one tensor per
 // node output.
-using KernelFn = std::function<std::vector<Tensor>(const ir::Node& node,
-                                                   const std::vector<Tensor>& inputs)>;
+using KernelFn =
+    std::function<std::vector<Tensor>(const ir::Node& node, const std::vector<Tensor>& inputs)>;
 
 class KernelRegistry {
  public:

@@ -1,0 +1,260 @@
+// aimc trees predict  MODEL.json --data X.csv -o P.csv [--arch A.yaml] [--trial T] [--seed S]
+// aimc trees eval     MODEL.json --data X.csv --labels Y.csv [--arch A.yaml] [--trials N]
+//                     [--seed S] [--json]
+// aimc trees estimate MODEL.json --arch A.yaml [--json]
+// XGBoost tree ensembles on analog CAM arrays (docs/trees.md).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "aimc/analog/acam_trees.h"
+#include "aimc/arch/architecture.h"
+#include "aimc/cli/commands.h"
+#include "aimc/compiler/tree_compiler.h"
+#include "aimc/core/error.h"
+#include "aimc/core/npy.h"
+#include "aimc/cost/tree_cost.h"
+#include "aimc/frontend/csv_matrix.h"
+#include "aimc/frontend/xgboost_import.h"
+
+namespace aimc::cli {
+
+namespace {
+
+struct TreesOptions {
+  std::string model, data, labels, output, arch;
+  uint64_t seed = 0, trial = 0;
+  int64_t trials = 1;
+  std::vector<std::string> overrides;
+  bool json = false;
+};
+
+frontend::CsvMatrix read_features(const std::string& path, const ir::TreeEnsemble& ensemble) {
+  frontend::CsvMatrix x = frontend::read_csv_matrix(path);
+  if (x.rows == 0) throw_bad_input("{}: no samples", path);
+  if (x.cols != ensemble.num_feature)
+    throw_bad_input("{}: {} columns, but the model has {} features", path, x.cols,
+                    ensemble.num_feature);
+  return x;
+}
+
+arch::Architecture load_arch(const TreesOptions& options) {
+  if (options.arch.empty() && !options.overrides.empty())
+    throw_bad_input("--set needs --arch A.yaml");
+  return options.arch.empty() ? arch::Architecture{}
+                              : arch::load_architecture(options.arch, options.overrides);
+}
+
+analog::AcamTreeNoise noise_of(const arch::Architecture& arch) {
+  return {arch.acam.threshold_sigma, arch.acam.input_sigma};
+}
+
+int run_predict(const TreesOptions& options, const GlobalOptions& global) {
+  ir::TreeEnsemble ensemble = frontend::load_xgboost(options.model);
+  frontend::CsvMatrix x = read_features(options.data, ensemble);
+  std::vector<float> out(x.rows * ensemble.num_outputs());
+  auto start = std::chrono::steady_clock::now();
+  if (options.arch.empty()) {
+    ir::predict_reference(ensemble, x.values.data(), x.rows, out.data());
+  } else {
+    arch::Architecture arch = load_arch(options);
+    ir::TreeRows rows = compiler::compile_trees(ensemble, compiler::tree_compile_options(arch));
+    analog::AcamTrees acam(rows, noise_of(arch), options.seed, options.trial);
+    acam.predict(x.values.data(), x.rows, 0, out.data());
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_file_atomic(options.output,
+                    frontend::format_csv_matrix(out.data(), x.rows, ensemble.num_outputs()));
+  if (global.verbose)
+    std::fprintf(stderr, "aimc: %lld samples in %.3f s (%.0f samples/s)\n",
+                 static_cast<long long>(x.rows), seconds, static_cast<double>(x.rows) / seconds);
+  if (options.json) {
+    nlohmann::json result = {{"model", options.model},
+                             {"samples", x.rows},
+                             {"outputs", ensemble.num_outputs()},
+                             {"file", options.output},
+                             {"analog", !options.arch.empty()},
+                             {"seconds", seconds}};
+    std::cout << result.dump(2) << "\n";
+  }
+  return 0;
+}
+
+// Accuracy (classification; binary: p >= 0.5) or RMSE (regression) of predictions.
+double metric(const ir::TreeEnsemble& ensemble, const std::vector<float>& predictions,
+              const std::vector<float>& labels) {
+  const int64_t outputs = ensemble.num_outputs(), samples = static_cast<int64_t>(labels.size());
+  if (ensemble.objective == ir::TreeObjective::kRegSquaredError) {
+    double sum = 0;
+    for (int64_t s = 0; s < samples; ++s)
+      sum += (predictions[s] - labels[s]) * static_cast<double>(predictions[s] - labels[s]);
+    return std::sqrt(sum / static_cast<double>(samples));
+  }
+  int64_t correct = 0;
+  for (int64_t s = 0; s < samples; ++s) {
+    int64_t predicted;
+    if (ensemble.objective == ir::TreeObjective::kBinaryLogistic) {
+      predicted = predictions[s] >= 0.5f ? 1 : 0;
+    } else {
+      const float* p = predictions.data() + s * outputs;
+      predicted = std::max_element(p, p + outputs) - p;
+    }
+    correct += predicted == static_cast<int64_t>(labels[s]);
+  }
+  return static_cast<double>(correct) / static_cast<double>(samples);
+}
+
+int run_eval(const TreesOptions& options, const GlobalOptions& global) {
+  ir::TreeEnsemble ensemble = frontend::load_xgboost(options.model);
+  frontend::CsvMatrix x = read_features(options.data, ensemble);
+  frontend::CsvMatrix y = frontend::read_csv_matrix(options.labels);
+  if (y.cols != 1 || y.rows != x.rows)
+    throw_bad_input("{}: expected {} rows of one label, got {} rows of {}", options.labels, x.rows,
+                    y.rows, y.cols);
+  for (int64_t s = 0; s < y.rows; ++s) {
+    float label = y.values[s];
+    bool valid = std::isfinite(label);
+    if (valid && ensemble.objective != ir::TreeObjective::kRegSquaredError)
+      valid = label == std::floor(label) && label >= 0 && label < std::max(2, ensemble.num_class);
+    if (!valid) throw_bad_input("{}: line {}: label {} is not valid", options.labels, s + 1, label);
+  }
+  if (options.trials < 1) throw_bad_input("--trials {}: must be at least 1", options.trials);
+  arch::Architecture arch = load_arch(options);
+
+  std::vector<float> predictions(x.rows * ensemble.num_outputs());
+  ir::predict_reference(ensemble, x.values.data(), x.rows, predictions.data());
+  double digital = metric(ensemble, predictions, y.values);
+
+  ir::TreeRows rows = compiler::compile_trees(ensemble, compiler::tree_compile_options(arch));
+  std::vector<double> per_trial;
+  for (int64_t trial = 0; trial < options.trials; ++trial) {
+    analog::AcamTrees acam(rows, noise_of(arch), options.seed, static_cast<uint64_t>(trial));
+    acam.predict(x.values.data(), x.rows, 0, predictions.data());
+    per_trial.push_back(metric(ensemble, predictions, y.values));
+    if (global.verbose)
+      std::fprintf(stderr, "aimc: trial %lld: %.6g\n", static_cast<long long>(trial),
+                   per_trial.back());
+  }
+  double mean = 0, variance = 0;
+  for (double v : per_trial) mean += v / static_cast<double>(per_trial.size());
+  for (double v : per_trial)
+    variance += (v - mean) * (v - mean) / static_cast<double>(per_trial.size());
+  const char* name =
+      ensemble.objective == ir::TreeObjective::kRegSquaredError ? "rmse" : "accuracy";
+  if (options.json) {
+    nlohmann::json result = {{"model", options.model},
+                             {"objective", ir::objective_name(ensemble.objective)},
+                             {"metric", name},
+                             {"samples", x.rows},
+                             {"in_bits", rows.in_bits},
+                             {"exact_quantisation", rows.exact},
+                             {"digital", digital},
+                             {"acam",
+                              {{"mean", mean},
+                               {"std", std::sqrt(variance)},
+                               {"min", *std::min_element(per_trial.begin(), per_trial.end())},
+                               {"max", *std::max_element(per_trial.begin(), per_trial.end())},
+                               {"trials", per_trial}}}};
+    std::cout << result.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{} samples, {} ({})\n", x.rows, name,
+                             ir::objective_name(ensemble.objective));
+    std::cout << fmt::format("digital: {:.6g}\n", digital);
+    std::cout << fmt::format("acam:    {:.6g} ± {:.3g} over {} trial(s){}\n", mean,
+                             std::sqrt(variance), per_trial.size(),
+                             rows.exact ? "" : " (in_bits too few: quantisation is lossy)");
+  }
+  return 0;
+}
+
+int run_estimate(const TreesOptions& options, const GlobalOptions&) {
+  ir::TreeEnsemble ensemble = frontend::load_xgboost(options.model);
+  arch::Architecture arch = load_arch(options);
+  ir::TreeRows rows = compiler::compile_trees(ensemble, compiler::tree_compile_options(arch));
+  cost::TreeCost c = cost::estimate_trees(rows, arch);
+  if (options.json) {
+    nlohmann::json result = {{"model", options.model},
+                             {"arch", arch.name},
+                             {"trees", ensemble.trees.size()},
+                             {"rows", c.rows},
+                             {"arrays", c.arrays},
+                             {"row_blocks", rows.row_blocks},
+                             {"col_blocks", rows.col_blocks},
+                             {"latency_s", c.latency_s},
+                             {"search_s", c.search_s},
+                             {"reduction_s", c.reduction_s},
+                             {"throughput_samples_per_s", c.throughput},
+                             {"energy_per_sample_j", c.energy_j},
+                             {"energy_breakdown_j",
+                              {{"data_line", c.energy_data_line_j},
+                               {"match_line", c.energy_match_line_j},
+                               {"source_line", c.energy_source_line_j},
+                               {"register", c.energy_register_j}}},
+                             {"area_m2", c.area_m2 > 0 ? nlohmann::json(c.area_m2) : nullptr}};
+    std::cout << result.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{} trees -> {} ACAM rows on {} arrays ({} x {})\n",
+                             ensemble.trees.size(), c.rows, c.arrays, rows.row_blocks,
+                             rows.col_blocks);
+    std::cout << fmt::format("latency     {:.4g} ns (search {:.4g} ns, reduction {:.4g} ns)\n",
+                             c.latency_s * 1e9, c.search_s * 1e9, c.reduction_s * 1e9);
+    std::cout << fmt::format("throughput  {:.4g} samples/s\n", c.throughput);
+    std::cout << fmt::format(
+        "energy      {:.4g} pJ/sample (data line {:.4g}, match line {:.4g}, source line {:.4g}, "
+        "register {:.4g})\n",
+        c.energy_j * 1e12, c.energy_data_line_j * 1e12, c.energy_match_line_j * 1e12,
+        c.energy_source_line_j * 1e12, c.energy_register_j * 1e12);
+    std::cout << (c.area_m2 > 0 ? fmt::format("area        {:.4g} mm^2\n", c.area_m2 * 1e6)
+                                : std::string("area        unknown (acam_array.cell_area = 0)\n"));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_trees_command(CLI::App& app, const GlobalOptions& global) {
+  auto options = std::make_shared<TreesOptions>();
+  app.require_subcommand(1);
+
+  CLI::App* predict = app.add_subcommand("predict", "predictions of a tree ensemble on a CSV");
+  predict->add_option("model", options->model, "XGBoost model (.json)")->required();
+  predict->add_option("--data,-d", options->data, "features, CSV without header")->required();
+  predict->add_option("--output,-o", options->output, "predictions, CSV")->required();
+  predict->add_option("--arch,-a", options->arch,
+                      "architecture YAML: predict on ACAM arrays (else the digital reference)");
+  predict->add_option("--trial,-t", options->trial, "which chip instance (default 0)");
+  predict->add_option("--seed,-s", options->seed, "random seed (default 0)");
+  predict->add_option("--set", options->overrides, "override an architecture key: key.path=value");
+  predict->add_flag("--json", options->json, "machine-readable summary");
+
+  CLI::App* eval = app.add_subcommand("eval", "accuracy or RMSE, digital vs ACAM");
+  eval->add_option("model", options->model, "XGBoost model (.json)")->required();
+  eval->add_option("--data,-d", options->data, "features, CSV without header")->required();
+  eval->add_option("--labels,-l", options->labels, "labels, CSV of one column")->required();
+  eval->add_option("--arch,-a", options->arch,
+                   "architecture YAML (default: the default architecture, noise off)");
+  eval->add_option("--trials,-n", options->trials, "chip instances (default 1)");
+  eval->add_option("--seed,-s", options->seed, "random seed (default 0)");
+  eval->add_option("--set", options->overrides, "override an architecture key: key.path=value");
+  eval->add_flag("--json", options->json, "machine-readable output");
+
+  CLI::App* estimate =
+      app.add_subcommand("estimate", "throughput, latency, energy and area on ACAM arrays");
+  estimate->add_option("model", options->model, "XGBoost model (.json)")->required();
+  estimate->add_option("--arch,-a", options->arch, "architecture YAML")->required();
+  estimate->add_option("--set", options->overrides, "override an architecture key: key.path=value");
+  estimate->add_flag("--json", options->json, "machine-readable output");
+
+  return [options, &global, predict, eval, estimate]() -> int {
+    if (predict->parsed()) return run_predict(*options, global);
+    if (eval->parsed()) return run_eval(*options, global);
+    if (estimate->parsed()) return run_estimate(*options, global);
+    return 2;
+  };
+}
+
+}  // namespace aimc::cli
