@@ -11,6 +11,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/run_aimc.h"
+
 #include "aimc/core/npy.h"
 
 namespace fs = std::filesystem;
@@ -22,32 +24,10 @@ const std::string kSource = AIMC_SOURCE_DIR;
 const std::string kModels = kSource + "/tests/data/models/";
 const std::string kSpecial = kSource + "/tests/data/special/";
 
-struct Result {
-  int exit_code;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using Result = test::CliRun;
 
 Result aimc(const std::string& args) {
-  // A file per call and per process: ctest runs several of these binaries at once.
-  static int calls = 0;
-  fs::path err_file =
-      fs::temp_directory_path() /
-      ("aimc_cli_test_stderr_" + std::to_string(getpid()) + "_" + std::to_string(calls++) + ".txt");
-  std::string command = std::string(AIMC_BINARY) + " " + args + " 2>" + err_file.string();
-  Result result;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.out.append(buffer.data(), n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  result.err.assign(std::istreambuf_iterator<char>(err), {});
-  err.close();
-  fs::remove(err_file);
-  return result;
+  return test::run_aimc(args);
 }
 
 fs::path fresh_dir(const std::string& name) {

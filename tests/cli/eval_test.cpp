@@ -12,34 +12,17 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/run_aimc.h"
+
 namespace aimc {
 namespace {
 
 const std::string kSource = AIMC_SOURCE_DIR;
 
-struct EvalRun {
-  int exit_code;
-  std::string out, err;
-};
+using EvalRun = test::CliRun;
 
 EvalRun aimc_eval(const std::string& args) {
-  static int calls = 0;
-  std::string err_file =
-      (std::filesystem::temp_directory_path() /
-       ("aimc_eval_test_" + std::to_string(getpid()) + "_" + std::to_string(calls++)))
-          .string();
-  std::string command = std::string(AIMC_BINARY) + " eval " + args + " 2>" + err_file;
-  EvalRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  run.err.assign(std::istreambuf_iterator<char>(err), {});
-  std::filesystem::remove(err_file);
-  return run;
+  return test::run_aimc("eval " + args);
 }
 
 nlohmann::json card(const std::string& model) {

@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
 #include <sstream>
 #include <vector>
+#include "cli/run_aimc.h"
 
 namespace aimc {
 namespace {
@@ -20,29 +22,10 @@ namespace {
 const std::string kSource = AIMC_SOURCE_DIR;
 const std::string kData = kSource + "/tests/data/trees/";
 
-struct TreesRun {
-  int exit_code;
-  std::string out, err;
-};
+using TreesRun = test::CliRun;
 
 TreesRun aimc_trees(const std::string& args) {
-  static int calls = 0;
-  std::string err_file =
-      (std::filesystem::temp_directory_path() /
-       ("aimc_trees_test_" + std::to_string(getpid()) + "_" + std::to_string(calls++)))
-          .string();
-  std::string command = std::string(AIMC_BINARY) + " trees " + args + " 2>" + err_file;
-  TreesRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  run.err.assign(std::istreambuf_iterator<char>(err), {});
-  std::filesystem::remove(err_file);
-  return run;
+  return test::run_aimc("trees " + args);
 }
 
 std::vector<std::vector<double>> read_csv(const std::string& path) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,34 @@ struct AcamArrayConfig {
   double cell_area = 0.0;          // m^2 per cell (column x row); 0: unknown, area not reported
 };
 
+// The hardware hierarchy the cost model and the mapper count on (docs/cost-model.md):
+// chip -> tiles -> cores -> crossbar arrays and ACAM function units.
+struct ChipConfig {
+  int64_t tiles = 16;
+  int cores_per_tile = 8;
+  int arrays_per_core = 16;      // crossbar arrays
+  int acam_units_per_core = 0;   // ACAM function units (one function table each)
+  double adcs_per_array = 1.0;   // fractional: one ADC shared by 1/adcs_per_array arrays
+  double clock_hz = 1e9;         // Hz, the digital clock
+};
+
+// One component of the library: what one action costs and what one instance leaks and
+// occupies. The action of each component is fixed (component_names()).
+struct ComponentCost {
+  double energy = 0.0;   // J per action
+  double leakage = 0.0;  // W per instance
+  double area = 0.0;     // m^2 per instance
+  double latency = 0.0;  // s per action
+};
+
+// Component names in the `components:` section, each with the action it is charged for:
+// crossbar (one read of one array), dac (one row driven for one step), adc (one conversion),
+// shift_add (one accumulated ADC output), acam (one search of one function unit), buffer
+// (one byte read or written), alu (one digital operation on one element), router (one bit
+// over one hop).
+const std::vector<std::string>& component_names();
+std::string component_action(const std::string& component);
+
 struct Architecture {
   std::string name;    // `name:` in the file, else the file's stem
   std::string source;  // the file it came from ("" when parsed from text)
@@ -113,6 +142,8 @@ struct Architecture {
   DeviceConfig device;
   AcamConfig acam;
   AcamArrayConfig acam_array;
+  ChipConfig chip;
+  std::map<std::string, ComponentCost> components;  // every name of component_names()
   DmmulMode dmmul = DmmulMode::kDigital;
   int64_t calibration_samples = 64;  // calibration.samples: first N training samples
   // Op kind -> where it runs. Kinds: linear, conv (crossbar | digital); gelu, softmax,
@@ -121,6 +152,7 @@ struct Architecture {
   std::map<std::string, Placement> mapping;
 
   Placement placement(const std::string& kind) const;
+  const ComponentCost& component(const std::string& name) const;  // AIMC_ASSERT a known name
 };
 
 // Reads and validates a YAML file, then applies `overrides` ("key.path=value", as from

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -139,10 +140,16 @@ int run_eval(const TreesOptions& options, const GlobalOptions& global) {
       std::fprintf(stderr, "aimc: trial %lld: %.6g\n", static_cast<long long>(trial),
                    per_trial.back());
   }
+  // Mean and sample variance (n - 1, as `aimc eval`); exactly 0 when every trial agrees.
+  const double n = static_cast<double>(per_trial.size());
   double mean = 0, variance = 0;
-  for (double v : per_trial) mean += v / static_cast<double>(per_trial.size());
-  for (double v : per_trial)
-    variance += (v - mean) * (v - mean) / static_cast<double>(per_trial.size());
+  for (double v : per_trial) mean += v;
+  mean /= n;
+  const bool all_equal = std::adjacent_find(per_trial.begin(), per_trial.end(),
+                                            std::not_equal_to<>()) == per_trial.end();
+  if (all_equal) mean = per_trial.front();
+  if (per_trial.size() > 1 && !all_equal)
+    for (double v : per_trial) variance += (v - mean) * (v - mean) / (n - 1);
   const char* name =
       ensemble.objective == ir::TreeObjective::kRegSquaredError ? "rmse" : "accuracy";
   if (options.json) {
