@@ -216,3 +216,33 @@ TEST(Cli, ArchDescribesKeysAndValidatesFiles) {
 
 }  // namespace
 }  // namespace aimc
+
+namespace aimc {
+namespace {
+
+TEST(Cli, EstimateReportsCostWithBreakdowns) {
+  Result r = aimc("estimate " + kSource + "/models/vit-fmnist.onnx --arch " + kSource +
+                  "/presets/race.yaml --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  for (const char* key :
+       {"latency_s", "throughput_inf_per_s", "energy_j", "area_m2", "power_w", "breakdown"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_GT(j["energy_j"].get<double>(), 0.0);
+  double by_component = 0;
+  for (const auto& [name, c] : j["breakdown"]["by_component"].items())
+    by_component += c.is_object() ? c.value("energy_j", 0.0) : c.get<double>();
+  EXPECT_GT(by_component, 0.0);
+  EXPECT_FALSE(j["breakdown"]["by_layer"].empty());
+  Result peak = aimc("estimate --peak --arch " + kSource + "/presets/isaac.yaml --json");
+  ASSERT_EQ(peak.exit_code, 0) << peak.err;
+  nlohmann::json p = nlohmann::json::parse(peak.out);
+  for (const char* key : {"gops", "gops_per_mm2", "gops_per_w"})
+    EXPECT_GT(p[key].get<double>(), 0.0) << key;
+  EXPECT_BAD_INPUT(aimc("estimate " + kSource + "/models/vit-fmnist.onnx --arch " + kSource +
+                        "/presets/race.yaml --set chip.tilez=2"),
+                   "chip.tilez");
+}
+
+}  // namespace
+}  // namespace aimc

@@ -106,6 +106,17 @@ const std::vector<KeyDoc>& key_docs() {
        "dynamic power of an enabled row's register"},
       {"acam_array.cell_area", "float", "0", "m^2", ">= 0",
        "area per ACAM cell; 0: unknown (no area reported)"},
+      {"chip.tiles", "int", "16", "", "[1, 1000000]", "tiles per chip"},
+      {"chip.cores_per_tile", "int", "8", "", "[1, 65536]", "cores per tile"},
+      {"chip.arrays_per_core", "int", "16", "", "[1, 65536]", "crossbar arrays per core"},
+      {"chip.acam_units_per_core", "int", "0", "", "[0, 65536]", "ACAM function units per core"},
+      {"chip.adcs_per_array", "float", "1", "", "(0, 65536]",
+       "ADCs per crossbar array; below 1: one ADC shared by several arrays"},
+      {"chip.clock_hz", "float", "1e+09", "Hz", "> 0", "digital clock"},
+      {"components.<name>.energy", "float", "0", "J", ">= 0", "energy per action"},
+      {"components.<name>.leakage", "float", "0", "W", ">= 0", "leakage power per instance"},
+      {"components.<name>.area", "float", "0", "m^2", ">= 0", "area per instance"},
+      {"components.<name>.latency", "float", "0", "s", ">= 0", "latency per action"},
       {"dmmul.mode", "enum", "digital", "", "digital | log_acam | crossbar",
        "how data-dependent products (Q*K^T, A*V) run"},
       {"calibration.samples", "int", "64", "", ">= 1",
@@ -127,6 +138,7 @@ std::vector<std::string> child_keys(const std::string& section) {
     if (std::find(keys.begin(), keys.end(), first) == keys.end()) keys.push_back(first);
   }
   if (section.empty()) keys.push_back("mapping");
+  if (section.empty()) keys.push_back("components");
   return keys;
 }
 
@@ -453,6 +465,7 @@ void apply_override(YAML::Node& root, const std::string& spec) {
 Architecture read_architecture(const YAML::Node& root, const std::string& source) {
   Reader reader(source);
   Architecture arch;
+  for (const std::string& name : component_names()) arch.components[name] = ComponentCost{};
   arch.adc.model = reader.read_model(YAML::Node(), "adc", "adc", "uniform");
   if (!root || root.IsNull()) return arch;
   if (!root.IsMap())
@@ -612,6 +625,56 @@ Architecture read_architecture(const YAML::Node& root, const std::string& source
                                                 format_double(arch.acam_array.g_max),
                                                 format_double(arch.acam_array.g_min)));
 
+  if (YAML::Node chip = reader.section(root, "chip", "chip")) {
+    reader.check_keys(chip, "chip", child_keys("chip"));
+    ChipConfig& c = arch.chip;
+    if (chip["tiles"]) c.tiles = reader.read_int(chip["tiles"], "chip.tiles", 1, 1000000);
+    if (chip["cores_per_tile"])
+      c.cores_per_tile =
+          reader.read_small_int(chip["cores_per_tile"], "chip.cores_per_tile", 1, 65536);
+    if (chip["arrays_per_core"])
+      c.arrays_per_core =
+          reader.read_small_int(chip["arrays_per_core"], "chip.arrays_per_core", 1, 65536);
+    if (chip["acam_units_per_core"])
+      c.acam_units_per_core =
+          reader.read_small_int(chip["acam_units_per_core"], "chip.acam_units_per_core", 0, 65536);
+    if (chip["adcs_per_array"]) {
+      c.adcs_per_array =
+          reader.read_double(chip["adcs_per_array"], "chip.adcs_per_array", 0.0, 65536.0);
+      if (!(c.adcs_per_array > 0.0))
+        reader.fail("chip.adcs_per_array",
+                    fmt::format("{} must be > 0", chip["adcs_per_array"].Scalar()));
+    }
+    if (chip["clock_hz"]) {
+      c.clock_hz = reader.read_double(chip["clock_hz"], "chip.clock_hz");
+      if (!(c.clock_hz > 0.0))
+        reader.fail("chip.clock_hz", fmt::format("{} must be > 0", chip["clock_hz"].Scalar()));
+    }
+  }
+
+  for (const std::string& name : component_names()) arch.components[name] = ComponentCost{};
+  if (YAML::Node components = reader.section(root, "components", "components")) {
+    reader.check_keys(components, "components", component_names());
+    const std::vector<std::string> fields = {"energy", "leakage", "area", "latency"};
+    for (const auto& entry : components) {
+      std::string name = entry.first.Scalar();
+      std::string path = "components." + name;
+      YAML::Node component = reader.section(components, name, path);
+      if (!component) continue;
+      reader.check_keys(component, path, fields);
+      ComponentCost& cost = arch.components[name];
+      constexpr double kInf = std::numeric_limits<double>::infinity();
+      if (component["energy"])
+        cost.energy = reader.read_double(component["energy"], path + ".energy", 0.0, kInf);
+      if (component["leakage"])
+        cost.leakage = reader.read_double(component["leakage"], path + ".leakage", 0.0, kInf);
+      if (component["area"])
+        cost.area = reader.read_double(component["area"], path + ".area", 0.0, kInf);
+      if (component["latency"])
+        cost.latency = reader.read_double(component["latency"], path + ".latency", 0.0, kInf);
+    }
+  }
+
   if (YAML::Node dmmul = reader.section(root, "dmmul", "dmmul")) {
     reader.check_keys(dmmul, "dmmul", child_keys("dmmul"));
     if (dmmul["mode"]) arch.dmmul = reader.read_enum(dmmul["mode"], "dmmul.mode", kDmmulModes);
@@ -653,6 +716,33 @@ void emit_model(YAML::Emitter& out, const std::string& key, const ModelConfig& m
 }
 
 }  // namespace
+
+const std::vector<std::string>& component_names() {
+  static const std::vector<std::string> names = {"crossbar", "dac",    "adc", "shift_add",
+                                                 "acam",     "buffer", "alu", "router"};
+  return names;
+}
+
+std::string component_action(const std::string& component) {
+  static const std::map<std::string, std::string> actions = {
+      {"crossbar", "one read of one array (all its columns)"},
+      {"dac", "one row driven for one input step"},
+      {"adc", "one conversion"},
+      {"shift_add", "one ADC output shifted and accumulated"},
+      {"acam", "one search of one ACAM function unit"},
+      {"buffer", "one byte read or written"},
+      {"alu", "one digital operation on one element"},
+      {"router", "one bit over one hop"}};
+  auto it = actions.find(component);
+  AIMC_ASSERT(it != actions.end(), "unknown component \"{}\"", component);
+  return it->second;
+}
+
+const ComponentCost& Architecture::component(const std::string& name) const {
+  auto it = components.find(name);
+  AIMC_ASSERT(it != components.end(), "unknown component \"{}\"", name);
+  return it->second;
+}
 
 double ModelConfig::param(const std::string& name) const {
   auto it = params.find(name);
@@ -721,6 +811,11 @@ std::string describe_schema() {
   out += fmt::format("  {}: crossbar | digital\n", join(kCrossbarKinds));
   out += fmt::format("  {}: acam | digital\n", join(kAcamKinds));
   out += "  matmul: acam (per dmmul.mode) | digital\n";
+  out +=
+      "\ncomponents (<name>: the action its energy and latency are per; one instance's "
+      "leakage and area):\n";
+  for (const std::string& name : component_names())
+    out += fmt::format("  {:<10} {}\n", name, component_action(name));
   out += "\nModels (device slots also accept `none`, which takes no parameters):\n";
   std::string slot;
   for (const ModelSpec& spec : model_specs()) {
@@ -819,6 +914,26 @@ std::string to_yaml(const Architecture& arch) {
   out << YAML::Key << "p_reg_dynamic" << YAML::Value
       << format_double(arch.acam_array.p_reg_dynamic);
   out << YAML::Key << "cell_area" << YAML::Value << format_double(arch.acam_array.cell_area);
+  out << YAML::EndMap;
+
+  out << YAML::Key << "chip" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "tiles" << YAML::Value << arch.chip.tiles;
+  out << YAML::Key << "cores_per_tile" << YAML::Value << arch.chip.cores_per_tile;
+  out << YAML::Key << "arrays_per_core" << YAML::Value << arch.chip.arrays_per_core;
+  out << YAML::Key << "acam_units_per_core" << YAML::Value << arch.chip.acam_units_per_core;
+  out << YAML::Key << "adcs_per_array" << YAML::Value << format_double(arch.chip.adcs_per_array);
+  out << YAML::Key << "clock_hz" << YAML::Value << format_double(arch.chip.clock_hz);
+  out << YAML::EndMap;
+
+  out << YAML::Key << "components" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, cost] : arch.components) {
+    out << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "energy" << YAML::Value << format_double(cost.energy);
+    out << YAML::Key << "leakage" << YAML::Value << format_double(cost.leakage);
+    out << YAML::Key << "area" << YAML::Value << format_double(cost.area);
+    out << YAML::Key << "latency" << YAML::Value << format_double(cost.latency);
+    out << YAML::EndMap;
+  }
   out << YAML::EndMap;
 
   out << YAML::Key << "dmmul" << YAML::Value << YAML::BeginMap;

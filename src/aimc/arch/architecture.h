@@ -3,8 +3,8 @@
 // names the file and the key path at fault. Units are SI (siemens, seconds, volts).
 #pragma once
 
-#include <map>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -109,10 +109,10 @@ struct AcamArrayConfig {
 struct ChipConfig {
   int64_t tiles = 16;
   int cores_per_tile = 8;
-  int arrays_per_core = 16;      // crossbar arrays
-  int acam_units_per_core = 0;   // ACAM function units (one function table each)
-  double adcs_per_array = 1.0;   // fractional: one ADC shared by 1/adcs_per_array arrays
-  double clock_hz = 1e9;         // Hz, the digital clock
+  int arrays_per_core = 16;     // crossbar arrays
+  int acam_units_per_core = 0;  // ACAM function units (one function table each)
+  double adcs_per_array = 1.0;  // fractional: one ADC shared by 1/adcs_per_array arrays
+  double clock_hz = 1e9;        // Hz, the digital clock
 };
 
 // One component of the library: what one action costs and what one instance leaks and

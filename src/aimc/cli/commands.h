@@ -25,6 +25,9 @@ Command add_eval_command(CLI::App& app, const GlobalOptions& global);
 Command add_arch_command(CLI::App& app, const GlobalOptions& global);
 // aimc trees predict|eval|estimate MODEL.json ... (XGBoost tree ensembles on ACAM arrays)
 Command add_trees_command(CLI::App& app, const GlobalOptions& global);
+// aimc estimate MODEL --arch A.yaml [--batch B] [--chips N] [--json] [--csv FILE]
+// aimc estimate --peak --arch A.yaml [--json]
+Command add_estimate_command(CLI::App& app, const GlobalOptions& global);
 
 // Loads an ONNX model and canonicalises it (the IR every command works on).
 std::unique_ptr<ir::Graph> load_model(const std::string& path, bool verbose);

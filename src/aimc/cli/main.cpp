@@ -40,6 +40,9 @@ int run_main(int argc, char** argv) {
       aimc::cli::add_eval_command);
   add("arch", "validate and print an architecture file, or describe every key (--describe)",
       aimc::cli::add_arch_command);
+  add("estimate",
+      "latency, throughput, energy and area of a model on an architecture (--peak: chip peak)",
+      aimc::cli::add_estimate_command);
   add("trees", "XGBoost tree ensembles on analog CAM arrays: predict, eval, estimate",
       aimc::cli::add_trees_command);
 

@@ -1,0 +1,157 @@
+// The analytical cost model of docs/cost-model.md: action counts per layer, then sums.
+#include "aimc/cost/nn_cost.h"
+
+#include <algorithm>
+
+#include "aimc/core/error.h"
+
+namespace aimc::cost {
+
+namespace {
+
+using compiler::LayerKind;
+
+// Signed inputs: positive magnitudes, then negative magnitudes (ANALOG_MODEL.md §1).
+constexpr int64_t kInputPhases = 2;
+constexpr int64_t kPolarities = 2;
+
+double bytes_per_element(const arch::Architecture& arch) {
+  return arch.input.in_bits / 8.0;
+}
+
+// Action counts and latency of one layer for `batch` inferences.
+LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architecture& arch,
+                     int64_t batch, int64_t alu_lanes) {
+  LayerCost cost;
+  cost.node = layer.node;
+  cost.op = layer.op;
+  cost.kind = layer.kind;
+  cost.arrays = layer.arrays;
+  cost.acam_units = layer.acam_units;
+  cost.cores = layer.cores;
+  for (const std::string& name : arch::component_names()) cost.actions[name] = 0;
+  const double b = static_cast<double>(batch);
+  double analog_s = 0;
+  if (layer.kind == LayerKind::kCrossbar) {
+    const double steps = static_cast<double>(layer.vectors_per_inference) * b * kInputPhases *
+                         compiler::input_steps(arch);
+    cost.actions["crossbar"] = steps * layer.arrays;
+    cost.actions["dac"] = steps * static_cast<double>(layer.groups * layer.k * layer.col_blocks *
+                                                      layer.slices * kPolarities);
+    // The two polarities are subtracted in analog: one conversion per column pair.
+    cost.actions["adc"] =
+        steps * static_cast<double>(layer.groups * layer.row_blocks * layer.slices * layer.n);
+    cost.actions["shift_add"] = cost.actions["adc"];
+    analog_s = steps * read_step_s(arch, std::min<int64_t>(arch.array.cols, layer.n));
+  } else if (layer.kind == LayerKind::kAcam) {
+    cost.actions["acam"] = static_cast<double>(layer.searches_per_inference) * b;
+    analog_s = cost.actions["acam"] * arch.component("acam").latency /
+               static_cast<double>(std::max<int64_t>(1, layer.acam_units));
+  }
+  cost.actions["alu"] = static_cast<double>(layer.digital_ops_per_inference) * b;
+  // A mapped layer uses its own cores' ALUs; a digital layer every used core's (ASSUMPTION).
+  const int64_t lanes = layer.cores > 0 ? layer.cores : alu_lanes;
+  const double digital_s =
+      cost.actions["alu"] * arch.component("alu").latency / static_cast<double>(lanes);
+  cost.actions["buffer"] = static_cast<double>(layer.input_elements + layer.output_elements) * b *
+                           bytes_per_element(arch);
+  cost.actions["router"] = static_cast<double>(layer.output_elements) * b * arch.input.in_bits;
+  // The digital post-processing overlaps the analog reads of the next vectors.
+  cost.latency_s = std::max(analog_s, digital_s);
+  for (const auto& [name, count] : cost.actions) {
+    double joules = count * arch.component(name).energy / b;
+    cost.energy_by_component_j[name] = joules;
+    cost.energy_j += joules;
+  }
+  return cost;
+}
+
+}  // namespace
+
+double read_step_s(const arch::Architecture& arch, int64_t columns) {
+  const double adc_s = static_cast<double>(columns) / (kPolarities * arch.chip.adcs_per_array) *
+                       arch.component("adc").latency;
+  return std::max({arch.component("crossbar").latency, arch.component("dac").latency,
+                   arch.component("shift_add").latency, adc_s});
+}
+
+std::map<std::string, double> component_instances(const arch::Architecture& arch) {
+  const arch::ChipConfig& chip = arch.chip;
+  const double cores = static_cast<double>(chip.tiles) * chip.cores_per_tile;
+  const double arrays = cores * chip.arrays_per_core;
+  return {{"crossbar", arrays},
+          {"dac", arrays * arch.array.rows},
+          {"adc", arrays * chip.adcs_per_array},
+          {"shift_add", arrays * chip.adcs_per_array},  // one per ADC (ASSUMPTION)
+          {"acam", cores * chip.acam_units_per_core},
+          {"buffer", static_cast<double>(chip.tiles)},  // one buffer per tile
+          {"alu", cores},                               // one vector ALU per core
+          {"router", static_cast<double>(chip.tiles)}};
+}
+
+NnCost estimate_nn(const compiler::Mapping& mapping, const arch::Architecture& arch,
+                   int64_t batch) {
+  if (batch < 1) throw_bad_input("batch: {} must be >= 1", batch);
+  NnCost total;
+  total.batch = batch;
+  total.chips = mapping.chips_used;
+  const int64_t alu_lanes = std::max<int64_t>(1, mapping.cores_used);
+  for (const compiler::LayerMapping& layer : mapping.layers) {
+    LayerCost cost = layer_cost(layer, arch, batch, alu_lanes);
+    total.latency_s += cost.latency_s;
+    total.interval_s = std::max(total.interval_s, cost.latency_s);
+    total.dynamic_j += cost.energy_j;
+    total.by_layer.push_back(std::move(cost));
+  }
+  const double b = static_cast<double>(batch);
+  total.throughput = total.interval_s > 0 ? b / total.interval_s : 0.0;
+  std::map<std::string, double> instances = component_instances(arch);
+  for (const std::string& name : arch::component_names()) {
+    const arch::ComponentCost& component = arch.component(name);
+    ComponentTotal entry;
+    entry.component = name;
+    entry.instances = instances.at(name) * static_cast<double>(total.chips);
+    for (const LayerCost& layer : total.by_layer) {
+      entry.actions += layer.actions.at(name) / b;
+      entry.dynamic_j += layer.energy_by_component_j.at(name);
+    }
+    // Leakage over one batch interval, shared by the batch's inferences.
+    entry.leakage_j = entry.instances * component.leakage * total.interval_s / b;
+    entry.energy_j = entry.dynamic_j + entry.leakage_j;
+    entry.area_m2 = entry.instances * component.area;
+    total.leakage_j += entry.leakage_j;
+    total.area_m2 += entry.area_m2;
+    total.by_component.push_back(entry);
+  }
+  total.energy_j = total.dynamic_j + total.leakage_j;
+  total.power_w = total.interval_s > 0 ? total.energy_j * b / total.interval_s : 0.0;
+  return total;
+}
+
+PeakPerformance estimate_peak(const arch::Architecture& arch) {
+  PeakPerformance peak;
+  std::map<std::string, double> instances = component_instances(arch);
+  const double arrays = instances.at("crossbar");
+  const double step_s = read_step_s(arch, arch.array.cols);
+  const double steps_per_mac = static_cast<double>(kPolarities * compiler::weight_slices(arch) *
+                                                   kInputPhases * compiler::input_steps(arch));
+  if (step_s > 0)
+    peak.macs_per_s = arrays * arch.array.rows * arch.array.cols / (steps_per_mac * step_s);
+  peak.gops = 2.0 * peak.macs_per_s / 1e9;
+  double leakage_w = 0;
+  for (const auto& [name, count] : instances) {
+    peak.area_m2 += count * arch.component(name).area;
+    leakage_w += count * arch.component(name).leakage;
+  }
+  // Per read step, every array: one read, `rows` DAC actions, cols/2 conversions and adds.
+  const double step_j =
+      arrays *
+      (arch.component("crossbar").energy + arch.array.rows * arch.component("dac").energy +
+       arch.array.cols / 2.0 * (arch.component("adc").energy + arch.component("shift_add").energy));
+  peak.power_w = (step_s > 0 ? step_j / step_s : 0.0) + leakage_w;
+  peak.gops_per_mm2 = peak.area_m2 > 0 ? peak.gops / (peak.area_m2 * 1e6) : 0.0;
+  peak.gops_per_w = peak.power_w > 0 ? peak.gops / peak.power_w : 0.0;
+  return peak;
+}
+
+}  // namespace aimc::cost

@@ -1,0 +1,78 @@
+// Analytical latency, throughput, energy and area of a neural network mapped onto the chip
+// (compiler/mapping.h). Each component of the library answers the same questions (energy per
+// action, leakage and area per instance, latency per action); a layer is a list of action
+// counts, so the totals are sums and the breakdowns fall out (Timeloop style). Every
+// equation is in docs/cost-model.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "aimc/arch/architecture.h"
+#include "aimc/compiler/mapping.h"
+
+namespace aimc::cost {
+
+// One component over the whole estimate. Energies are per inference.
+struct ComponentTotal {
+  std::string component;
+  double actions = 0;    // per inference
+  double instances = 0;  // on the chips used (fractional for shared ADCs)
+  double dynamic_j = 0;
+  double leakage_j = 0;
+  double energy_j = 0;  // dynamic + leakage
+  double area_m2 = 0;   // instances x area
+};
+
+struct LayerCost {
+  std::string node;
+  std::string op;
+  compiler::LayerKind kind = compiler::LayerKind::kDigital;
+  int64_t arrays = 0;
+  int64_t acam_units = 0;
+  int64_t cores = 0;
+  std::map<std::string, double> actions;                // component -> actions for the batch
+  double latency_s = 0;                                 // the batch through this layer
+  double energy_j = 0;                                  // dynamic, per inference
+  std::map<std::string, double> energy_by_component_j;  // dynamic, per inference
+};
+
+struct NnCost {
+  int64_t batch = 1;
+  double latency_s = 0;   // the batch through every layer, one after the other
+  double interval_s = 0;  // steady-state time between batches: the slowest layer
+  double throughput = 0;  // inferences per second: batch / interval (0 when interval is 0)
+  double energy_j = 0;    // per inference: dynamic + leakage
+  double dynamic_j = 0;   // per inference
+  double leakage_j = 0;   // per inference
+  double power_w = 0;     // energy per batch / interval
+  double area_m2 = 0;     // the chips used
+  int64_t chips = 1;
+  std::vector<ComponentTotal> by_component;  // in component_names() order
+  std::vector<LayerCost> by_layer;           // mapping order
+};
+
+NnCost estimate_nn(const compiler::Mapping& mapping, const arch::Architecture& arch, int64_t batch);
+
+// Peak of one chip: every crossbar array reading back to back.
+struct PeakPerformance {
+  double macs_per_s = 0;  // at the native operand width (input.in_bits x weights.w_bits)
+  double gops = 0;        // 2 ops per MAC, 1e9 ops
+  double area_m2 = 0;
+  double power_w = 0;
+  double gops_per_mm2 = 0;  // 0 when the area is 0
+  double gops_per_w = 0;    // 0 when the power is 0
+};
+
+PeakPerformance estimate_peak(const arch::Architecture& arch);
+
+// Instances of each component on one chip (component_names() keys).
+std::map<std::string, double> component_instances(const arch::Architecture& arch);
+
+// Time of one crossbar read step: the slowest of the array read, the DAC, the shift-add and
+// the ADCs converting `columns` column pairs (docs/cost-model.md §3).
+double read_step_s(const arch::Architecture& arch, int64_t columns);
+
+}  // namespace aimc::cost

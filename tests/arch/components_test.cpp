@@ -1,0 +1,101 @@
+// The `chip:` and `components:` sections: defaults, values, validation errors, the to_yaml
+// round trip and the presets' numbers.
+#include <gtest/gtest.h>
+
+#include "aimc/arch/architecture.h"
+#include "aimc/core/error.h"
+
+namespace aimc::arch {
+namespace {
+
+const std::string kPresets = std::string(AIMC_SOURCE_DIR) + "/presets/";
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_architecture(text, "x.yaml");
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::kBadInput) << error.what();
+    return error.what();
+  }
+  return "";
+}
+
+TEST(ChipSection, DefaultsAndValues) {
+  Architecture defaults = parse_architecture("", "x.yaml");
+  EXPECT_EQ(defaults.chip.tiles, 16);
+  EXPECT_EQ(defaults.chip.cores_per_tile, 8);
+  EXPECT_EQ(defaults.chip.arrays_per_core, 16);
+  EXPECT_EQ(defaults.chip.acam_units_per_core, 0);
+  EXPECT_EQ(defaults.chip.adcs_per_array, 1.0);
+  EXPECT_EQ(defaults.chip.clock_hz, 1e9);
+  EXPECT_EQ(defaults.components.size(), component_names().size());
+  EXPECT_EQ(defaults.component("adc").energy, 0.0);
+
+  Architecture arch = parse_architecture(
+      "chip: {tiles: 3, cores_per_tile: 5, arrays_per_core: 7, acam_units_per_core: 2,\n"
+      "       adcs_per_array: 0.125, clock_hz: 2e9}\n"
+      "components:\n"
+      "  adc: {energy: 1.5e-12, leakage: 2e-4, area: 1.2e-9, latency: 1e-9}\n"
+      "  router: {energy: 3e-14}\n",
+      "x.yaml");
+  EXPECT_EQ(arch.chip.tiles, 3);
+  EXPECT_EQ(arch.chip.cores_per_tile, 5);
+  EXPECT_EQ(arch.chip.arrays_per_core, 7);
+  EXPECT_EQ(arch.chip.acam_units_per_core, 2);
+  EXPECT_EQ(arch.chip.adcs_per_array, 0.125);
+  EXPECT_EQ(arch.chip.clock_hz, 2e9);
+  EXPECT_EQ(arch.component("adc").energy, 1.5e-12);
+  EXPECT_EQ(arch.component("adc").leakage, 2e-4);
+  EXPECT_EQ(arch.component("adc").area, 1.2e-9);
+  EXPECT_EQ(arch.component("adc").latency, 1e-9);
+  EXPECT_EQ(arch.component("router").energy, 3e-14);
+  EXPECT_EQ(arch.component("router").area, 0.0);
+
+  Architecture again = parse_architecture(to_yaml(arch), "round_trip.yaml");
+  EXPECT_EQ(again.chip.adcs_per_array, 0.125);
+  EXPECT_EQ(again.chip.tiles, 3);
+  EXPECT_EQ(again.component("adc").latency, 1e-9);
+  EXPECT_EQ(again.component("router").energy, 3e-14);
+}
+
+TEST(ChipSection, ValidationErrorsNameTheKey) {
+  EXPECT_NE(error_of("chip: {tile: 3}\n").find("chip.tile: unknown key (did you mean chip.tiles?)"),
+            std::string::npos)
+      << error_of("chip: {tile: 3}\n");
+  EXPECT_NE(error_of("chip: {tiles: 0}\n").find("chip.tiles: 0 is out of range"),
+            std::string::npos);
+  EXPECT_NE(error_of("chip: {adcs_per_array: 0}\n").find("chip.adcs_per_array: 0 must be > 0"),
+            std::string::npos);
+  EXPECT_NE(error_of("chip: {clock_hz: -1}\n").find("chip.clock_hz"), std::string::npos);
+  EXPECT_NE(error_of("components: {adcc: {energy: 1}}\n")
+                .find("components.adcc: unknown key (did you mean components.adc?)"),
+            std::string::npos);
+  EXPECT_NE(error_of("components: {adc: {energyy: 1}}\n")
+                .find("components.adc.energyy: unknown key (did you mean components.adc.energy?)"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("components: {adc: {area: -1}}\n").find("components.adc.area: -1 is out of range"),
+      std::string::npos);
+  EXPECT_NE(error_of("components: {adc: 3}\n").find("components.adc: expected a mapping"),
+            std::string::npos);
+  EXPECT_NE(describe_schema().find("components.<name>.energy"), std::string::npos);
+  EXPECT_NE(describe_schema().find("chip.adcs_per_array"), std::string::npos);
+}
+
+TEST(ChipSection, PresetsCarryTheirNumbers) {
+  Architecture isaac = load_architecture(kPresets + "isaac.yaml");
+  EXPECT_EQ(isaac.chip.tiles, 168);
+  EXPECT_EQ(isaac.chip.cores_per_tile, 12);
+  EXPECT_EQ(isaac.chip.arrays_per_core, 8);
+  EXPECT_EQ(isaac.component("adc").energy, 1.6667e-12);
+  EXPECT_EQ(isaac.component("crossbar").latency, 1e-7);
+  Architecture puma = load_architecture(kPresets + "puma.yaml");
+  EXPECT_EQ(puma.chip.adcs_per_array, 0.25);
+  EXPECT_EQ(puma.component("dac").leakage, 3.9e-7);
+  Architecture race = load_architecture(kPresets + "race.yaml");
+  EXPECT_GT(race.chip.acam_units_per_core, 0);
+  EXPECT_GT(race.component("acam").energy, 0.0);
+}
+
+}  // namespace
+}  // namespace aimc::arch
