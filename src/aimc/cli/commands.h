@@ -29,6 +29,9 @@ Command add_trees_command(CLI::App& app, const GlobalOptions& global);
 // aimc estimate --peak --arch A.yaml [--json]
 Command add_estimate_command(CLI::App& app, const GlobalOptions& global);
 
+// aimc compile MODEL --arch A.yaml -o DIR [--chips N] (mapping.json, ACAM tables, one .s per core)
+Command add_compile_command(CLI::App& app, const GlobalOptions& global);
+
 // Loads an ONNX model and canonicalises it (the IR every command works on).
 std::unique_ptr<ir::Graph> load_model(const std::string& path, bool verbose);
 

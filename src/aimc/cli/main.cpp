@@ -43,6 +43,9 @@ int run_main(int argc, char** argv) {
   add("estimate",
       "latency, throughput, energy and area of a model on an architecture (--peak: chip peak)",
       aimc::cli::add_estimate_command);
+  add("compile",
+      "map a model onto an architecture: mapping.json, ACAM tables and one .s program per core",
+      aimc::cli::add_compile_command);
   add("trees", "XGBoost tree ensembles on analog CAM arrays: predict, eval, estimate",
       aimc::cli::add_trees_command);
 
