@@ -87,33 +87,17 @@ double percentile(std::vector<double> values, double p) {
   return low + (position - lower) * (high - low);
 }
 
-// out[j] = stream.fast_normal(first + j): a clone per instruction set, so that the inlined
-// lane-wise Philox uses AVX2 where the CPU has it.
-__attribute__((target_clones("avx2", "default"))) void fill_normals(const RngStream& stream,
-                                                                    uint64_t first, int64_t count,
-                                                                    double* out) {
-  stream.fill_fast_normal(first, count, out);
-}
-
-// sqrt(v) for v >= 0 to within a few ulp, without libm: std::sqrt's errno path keeps GCC from
-// vectorising it (the build has math-errno on). Newton's iteration for 1/sqrt(v) from the
-// bit-level estimate (relative error < 3.5 %, squared by each of the four steps).
-inline double sqrt_nonnegative(double v) {
-  const double safe = v + 1e-300;  // = v unless v is below ~1e-284; keeps y finite at v = 0
-  double y = std::bit_cast<double>(0x5FE6EB50C7B537A9ull - (std::bit_cast<uint64_t>(safe) >> 1));
-  for (int step = 0; step < 4; ++step) y = y * (1.5 - 0.5 * safe * y * y);
-  return v * y;  // 0 for v = 0 (y stays finite)
-}
-
-// current[j] += sqrt(base_variance + variance[j]) · normals[j] (variance may be null).
+// current[j] += sqrt(base_variance + variance[j]) · normals[j] (variance may be null). The
+// file is built with -fno-math-errno (CMakeLists.txt) so that std::sqrt vectorises; it is
+// correctly rounded either way.
 __attribute__((target_clones("avx2", "default"))) void add_noise(double* __restrict current,
                                                                  const float* __restrict variance,
-                                                                 const double* __restrict normals,
+                                                                 const float* __restrict normals,
                                                                  int64_t count,
                                                                  double base_variance) {
   if (variance) {
     for (int64_t j = 0; j < count; ++j)
-      current[j] += sqrt_nonnegative(base_variance + variance[j]) * normals[j];
+      current[j] += std::sqrt(base_variance + variance[j]) * normals[j];
   } else {
     const double sigma = std::sqrt(base_variance);
     for (int64_t j = 0; j < count; ++j) current[j] += sigma * normals[j];
@@ -442,12 +426,17 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
 
   const int64_t digit_rows = 2 * steps * mr, width = nr * S * c, reads_width = nr * S;
   std::vector<float> digits(digit_rows * rows), squares, out(digit_rows * width), variance;
+  // A read whose digits are all zero drives no current and draws no read noise: with no
+  // output noise its ADC code is 0 (nothing to add) and its random numbers are never used.
+  std::vector<char> row_is_zero(digit_rows);
+  const bool skip_zero_reads = output_sigma == 0.0;
   // With 1-bit digits v² = v: the variance product reads the digits themselves.
   const bool square_digits = read_noise && digit_max > 1;
   if (square_digits) squares.resize(digits.size());
   if (read_noise) variance.resize(digit_rows * reads_width);
   const bool noisy = read_noise || output_sigma > 0.0;
-  std::vector<double> current(reads_width), normals(noisy ? reads_width : 0);
+  std::vector<double> current(reads_width);
+  std::vector<float> normals(noisy ? reads_width : 0);
   // Σ_r Σ_phase (±1) Σ_t 2^(dac_bits t) code per (m, n, s), in units of the LSB: integers for
   // a quantising ADC, so exact in any order; shift-added over s at the end of the tile.
   std::vector<double> code_sums(histogram ? 0 : mr * reads_width, 0.0);
@@ -464,12 +453,17 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
       for (int t = 0; t < steps; ++t)
         for (int64_t m = 0; m < mr; ++m) {
           const float* code = codes.data() + (m0 + m) * K + r * rows;
-          float* row = digits.data() + ((phase * steps + t) * mr + m) * kb;
+          const int64_t digit_row = (phase * steps + t) * mr + m;
+          float* row = digits.data() + digit_row * kb;
+          int any = 0;
           for (int64_t kl = 0; kl < kb; ++kl) {
             const int value = static_cast<int>(code[kl]);
             const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
-            row[kl] = static_cast<float>((magnitude >> (dac_bits * t)) & digit_max);
+            const int digit = (magnitude >> (dac_bits * t)) & digit_max;
+            any |= digit;
+            row[kl] = static_cast<float>(digit);
           }
+          row_is_zero[digit_row] = any == 0;
         }
     single_thread_sgemm(digit_rows, width, kb, digits.data(), kb,
                         conductance[r].data() + n0 * S * c, N * S * c, out.data(), width);
@@ -484,6 +478,10 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
       for (int t = 0; t < steps; ++t)
         for (int64_t m = 0; m < mr; ++m) {
           const int64_t row = (phase * steps + t) * mr + m;
+          if (skip_zero_reads && row_is_zero[row]) {
+            if (histogram) (*histogram)[0] += reads_width;  // |I| = 0
+            continue;
+          }
           const float* sums = out.data() + row * width;
           if (c == 1) {
             for (int64_t j = 0; j < reads_width; ++j) current[j] = sums[j];
@@ -500,7 +498,7 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
             // the tiling; the tile's reads of one group are consecutive counters, drawn in bulk.
             const uint64_t read_base = static_cast<uint64_t>(first_row + m0 + m) * reads_per_row() +
                                        ((r * 2 + phase) * steps + t) * S;
-            fill_normals(noise_stream, read_base * N + n0 * S, reads_width, normals.data());
+            noise_stream.fill_fast_normal(read_base * N + n0 * S, reads_width, normals.data());
             add_noise(current.data(), read_noise ? variance.data() + row * reads_width : nullptr,
                       normals.data(), reads_width, output_variance);
           }
