@@ -20,7 +20,7 @@ import subprocess
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 BREAKDOWN = [
-    ("race, read noise off", "presets/race.yaml", ["device.read.model=none"]),
+    ("race, read noise off", "presets/race.yaml", ["device.read=none"]),
     ("race, ACAM ops digital", "presets/race.yaml",
      ["mapping.gelu=digital", "mapping.softmax=digital", "mapping.layer_norm=digital",
       "mapping.matmul=digital"]),

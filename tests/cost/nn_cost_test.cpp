@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
 
 #include "aimc/compiler/mapping.h"
 #include "aimc/core/error.h"
@@ -72,6 +75,31 @@ std::unique_ptr<ir::Graph> one_linear(bool with_gelu) {
   return graph;
 }
 
+// A chain of linear layers over 4 tokens: widths[0] -> widths[1] -> ...
+std::unique_ptr<ir::Graph> linear_chain(const std::vector<int64_t>& widths) {
+  auto graph = std::make_unique<ir::Graph>();
+  ir::Value* x =
+      activation(*graph, "x", {ir::Dim::symbolic("batch"), ir::Dim::of(4), ir::Dim::of(widths[0])});
+  graph->inputs.push_back(x);
+  for (size_t i = 1; i < widths.size(); ++i) {
+    const std::string id = std::to_string(i);
+    ir::Value* w =
+        graph->add_constant("w" + id, Tensor(DType::kF32, Shape{widths[i - 1], widths[i]}));
+    ir::Value* y = activation(*graph, "y" + id,
+                              {ir::Dim::symbolic("batch"), ir::Dim::of(4), ir::Dim::of(widths[i])});
+    graph->add_node("linear", "fc" + id, {x, w}, {y});
+    x = y;
+  }
+  graph->outputs.push_back(x);
+  return graph;
+}
+
+compiler::MappingOptions no_replication() {
+  compiler::MappingOptions options;
+  options.replicate = false;
+  return options;
+}
+
 TEST(Mapping, LinearLayerCountsByHand) {
   auto graph = one_linear(false);
   compiler::Mapping mapping = compiler::map_graph(*graph, hand_arch());
@@ -104,7 +132,9 @@ TEST(Mapping, AModelThatDoesNotFitFailsWithTheCounts) {
     EXPECT_NE(message.find("hold 16 arrays"), std::string::npos) << message;
     EXPECT_NE(message.find("--chips 2"), std::string::npos) << message;
   }
-  compiler::Mapping two = compiler::map_graph(*graph, small, {2});
+  compiler::MappingOptions two_chips;
+  two_chips.chips = 2;
+  compiler::Mapping two = compiler::map_graph(*graph, small, two_chips);
   EXPECT_EQ(two.chips_used, 2);
 }
 
@@ -126,7 +156,8 @@ TEST(NnCost, LinearLayerEnergyLatencyAreaByHand) {
     const double conversions = steps * 2 * 4 * 200;      // row blocks x slices x N columns
     const double alu_ops = 4 * 200 * b;                  // dequantise + bias per output
     const double bytes = (4 * 256 + 4 * 200) * b * 1.0;  // 8-bit activations in and out
-    const double bits = 4 * 200 * b * 8;
+    // The output leaves the chip (a graph output): no on-chip transfer, no router bit-hops.
+    const double bits = 0;
     const double dynamic = reads * 1e-12 + dacs * 1e-15 + conversions * 2e-12 +
                            conversions * 1e-14 + alu_ops * 1e-12 + bytes * 1e-13 + bits * 1e-15;
     // Read step: max(100 ns crossbar, 128 columns / (2 polarities x 1 ADC) x 1 ns = 64 ns).
@@ -218,14 +249,17 @@ TEST(NnCost, BundledVitOnRaceTotalsAreTheSumsOfTheirBreakdowns) {
   ir::infer_shapes(*graph, bindings);
   passes::canonicalize(*graph, runtime::evaluate_node);
   arch::Architecture race = arch::load_architecture(kSource + "/presets/race.yaml");
-  compiler::Mapping mapping = compiler::map_graph(*graph, race, {64});
+  compiler::MappingOptions options;
+  options.chips = 64;
+  compiler::Mapping mapping = compiler::map_graph(*graph, race, options);
   int64_t linear_nodes = 0, crossbar_layers = 0, acam_layers = 0;
   for (const auto& node : graph->nodes()) linear_nodes += node->op == "linear";
   for (const compiler::LayerMapping& layer : mapping.layers) {
     crossbar_layers += layer.kind == compiler::LayerKind::kCrossbar;
     acam_layers += layer.kind == compiler::LayerKind::kAcam;
     if (layer.kind == compiler::LayerKind::kCrossbar) {
-      EXPECT_EQ(layer.arrays, layer.groups * layer.row_blocks * layer.col_blocks * 4 * 2);
+      EXPECT_EQ(layer.arrays,
+                layer.replicas * layer.groups * layer.row_blocks * layer.col_blocks * 4 * 2);
       // 16 patches + the class token in every block; the head reads the class token only.
       if (layer.node.find("/blocks/") == 0) {
         EXPECT_EQ(layer.vectors_per_inference, 17) << layer.node;
@@ -260,6 +294,173 @@ TEST(NnCost, PeakByHand) {
   EXPECT_NEAR(peak.power_w, power, 1e-9 * power);
   EXPECT_NEAR(peak.gops_per_w, peak.gops / power, 1e-9 * peak.gops_per_w);
   EXPECT_NEAR(peak.gops_per_mm2, peak.gops / (peak.area_m2 * 1e6), 1e-9 * peak.gops_per_mm2);
+}
+
+// One linear layer of 32 arrays (2 cores) reading 4 vectors, on a tile of 4 cores: the first
+// extra copy reads ceil(4 / 3) = 2 vectors each and takes the 2 spare cores; the next one
+// (4 copies of 1 vector) would need 4 more cores.
+TEST(Replication, SpareCoresHoldCopiesOfTheBottleneckByHand) {
+  auto graph = one_linear(false);
+  arch::Architecture arch = hand_arch({"chip.cores_per_tile=4"});
+  for (bool cost_model_time : {false, true}) {
+    compiler::MappingOptions options =
+        cost_model_time ? cost::mapping_options(arch, 1, 1) : compiler::MappingOptions{};
+    compiler::Mapping mapping = compiler::map_graph(*graph, arch, options);
+    const compiler::LayerMapping& layer = mapping.layers.at(0);
+    EXPECT_EQ(layer.replicas, 2);
+    EXPECT_EQ(layer.arrays, 64);
+    EXPECT_EQ(layer.cores, 4);
+    EXPECT_EQ(compiler::vectors_per_replica(layer, 1), 2);
+    EXPECT_EQ(mapping.replicas_added, 1);
+    EXPECT_EQ(mapping.cores_used, 4);
+    EXPECT_EQ(mapping.arrays_used, 64);
+    cost::NnCost c = cost::estimate_nn(mapping, arch, 1);
+    // 2 vectors x 2 phases x 7 DAC steps of 100 ns; the reads are those of one copy (32
+    // arrays) for every one of the 4 vectors.
+    EXPECT_NEAR(c.latency_s, 2 * 2 * 7 * 1e-7, 1e-18);
+    EXPECT_EQ(c.by_layer.at(0).actions.at("crossbar"), 4 * 2 * 7 * 32.0);
+    EXPECT_EQ(c.by_layer.at(0).replicas, 2);
+  }
+  // Off: the layer as mapped, the spare cores idle.
+  compiler::Mapping single = compiler::map_graph(*graph, arch, no_replication());
+  EXPECT_EQ(single.layers.at(0).replicas, 1);
+  EXPECT_EQ(single.cores_used, 2);
+  EXPECT_NEAR(cost::estimate_nn(single, arch, 1).latency_s, 4 * 2 * 7 * 1e-7, 1e-18);
+  // A batch of 3 has 12 vectors: 2 copies read 6 each, 4 copies would need 8 cores.
+  compiler::Mapping batch3 = compiler::map_graph(*graph, arch, cost::mapping_options(arch, 3, 1));
+  EXPECT_EQ(batch3.layers.at(0).replicas, 2);
+  EXPECT_NEAR(cost::estimate_nn(batch3, arch, 3).latency_s, 6 * 2 * 7 * 1e-7, 1e-18);
+}
+
+// The slower of two layers gets the copies: fc1 (256 -> 200, 32 arrays) and fc2 (200 -> 64,
+// 2 row blocks x 1 column block x 4 slices x 2 = 16 arrays) read the same 4 vectors, so their
+// times tie and the earlier one (fc1) goes first; then fc2 is the slowest.
+TEST(Replication, TheBottleneckGoesFirstAndTiesGoToTheEarlierLayer) {
+  auto graph = linear_chain({256, 200, 64});
+  arch::Architecture arch = hand_arch({"chip.cores_per_tile=6"});  // 3 cores used, 3 spare
+  compiler::Mapping mapping = compiler::map_graph(*graph, arch, cost::mapping_options(arch, 1, 1));
+  ASSERT_EQ(mapping.layers.size(), 2u);
+  // fc1: 2 copies (2 more cores, 1 left); fc2: 2 copies need ceil(32 / 16) = 2 cores, 1 more.
+  EXPECT_EQ(mapping.layers[0].replicas, 2);
+  EXPECT_EQ(mapping.layers[1].replicas, 2);
+  EXPECT_EQ(mapping.cores_used, 6);
+  EXPECT_EQ(mapping.layers[1].first_core, 4);  // placed right after fc1's 4 cores
+}
+
+// The invariant: each added copy trades area for throughput monotonically.
+TEST(Replication, MoreReplicasNeverLowerThroughputNorArraysNorArea) {
+  auto graph = frontend::load_onnx(kSource + "/models/vit-fmnist.onnx");
+  std::map<std::string, int64_t> bindings;
+  for (const ir::Value* input : graph->inputs)
+    for (const ir::Dim& dim : *input->shape)
+      if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
+  ir::infer_shapes(*graph, bindings);
+  passes::canonicalize(*graph, runtime::evaluate_node);
+  for (const char* preset : {"race", "isaac"}) {
+    arch::Architecture arch = arch::load_architecture(kSource + "/presets/" + preset + ".yaml");
+    for (int64_t batch : {1, 4}) {
+      compiler::MappingOptions options = cost::mapping_options(arch, batch, 4);
+      double throughput = 0, latency = std::numeric_limits<double>::infinity(), area = 0;
+      int64_t arrays = 0, added = -1;
+      for (int64_t cap = 0; cap <= 64; ++cap) {
+        options.max_added_replicas = cap;
+        compiler::Mapping mapping = compiler::map_graph(*graph, arch, options);
+        cost::NnCost c = cost::estimate_nn(mapping, arch, batch);
+        EXPECT_LE(mapping.replicas_added, cap);
+        EXPECT_GE(mapping.replicas_added, added) << preset << " cap " << cap;
+        EXPECT_GE(c.throughput, throughput * (1 - 1e-12)) << preset << " cap " << cap;
+        EXPECT_LE(c.latency_s, latency * (1 + 1e-12)) << preset << " cap " << cap;
+        EXPECT_GE(mapping.arrays_used, arrays) << preset << " cap " << cap;
+        EXPECT_GE(c.area_m2, area * (1 - 1e-12)) << preset << " cap " << cap;
+        EXPECT_LE(mapping.cores_used,
+                  mapping.chips_used * arch.chip.tiles * arch.chip.cores_per_tile);
+        if (mapping.replicas_added > added && added >= 0) {
+          EXPECT_GT(mapping.arrays_used, arrays);
+          EXPECT_LT(c.latency_s, latency);
+        }
+        throughput = c.throughput, latency = c.latency_s, area = c.area_m2;
+        arrays = mapping.arrays_used, added = mapping.replicas_added;
+      }
+      EXPECT_GT(added, 0) << preset << ": the spare cores held no copy";
+    }
+  }
+}
+
+TEST(Placement, SnakeOrderKeepsConsecutiveTilesAdjacent) {
+  arch::ChipConfig chip;
+  chip.tiles = 9;  // a 3 x 3 mesh
+  EXPECT_EQ(compiler::tile_position(2, chip).x, 2);
+  EXPECT_EQ(compiler::tile_position(3, chip).x, 2);  // row 1 runs right to left
+  EXPECT_EQ(compiler::tile_position(3, chip).y, 1);
+  EXPECT_EQ(compiler::tile_position(5, chip).x, 0);
+  EXPECT_EQ(compiler::tile_position(6, chip).x, 0);
+  EXPECT_EQ(compiler::tile_position(9, chip).x, 3);  // chip 1 to the right of chip 0
+  EXPECT_EQ(compiler::tile_position(9, chip).y, 0);
+  for (int64_t tiles : {1, 2, 5, 16, 168})
+    for (int64_t tile = 0; tile + 1 < tiles; ++tile) {
+      chip.tiles = tiles;
+      EXPECT_EQ(compiler::mesh_hops(compiler::tile_position(tile, chip),
+                                    compiler::tile_position(tile + 1, chip)),
+                1)
+          << tiles << " tiles, tile " << tile;
+    }
+}
+
+// fc1 (2 cores) on tiles 0 and 1 of a 2 x 2 mesh, fc2 (1 core) on tile 2 at (1, 1): its
+// output travels 2 hops from (0, 0) and 1 hop from (1, 0), 1.5 on average.
+TEST(Placement, TwoLayersHopsEnergyAndLatencyByHand) {
+  auto graph = linear_chain({256, 200, 100});
+  arch::Architecture arch =
+      hand_arch({"chip.tiles=4", "chip.cores_per_tile=1", "components.router.latency=1e-8"});
+  compiler::Mapping mapping = compiler::map_graph(*graph, arch, no_replication());
+  ASSERT_EQ(mapping.layers.size(), 2u);
+  const compiler::LayerMapping& fc1 = mapping.layers[0];
+  const compiler::LayerMapping& fc2 = mapping.layers[1];
+  EXPECT_EQ(fc1.cores, 2);
+  EXPECT_EQ(fc2.cores, 1);
+  EXPECT_EQ(fc2.first_core, 2);
+  EXPECT_EQ(fc2.producers, std::vector<int64_t>{0});
+  EXPECT_EQ(fc1.output_transfers, 1);
+  EXPECT_DOUBLE_EQ(fc1.hops_per_transfer, 1.5);
+  EXPECT_EQ(fc2.output_transfers, 0);
+  EXPECT_DOUBLE_EQ(compiler::element_hops(mapping), 4 * 200 * 1.5);
+  cost::NnCost c = cost::estimate_nn(mapping, arch, 1);
+  const double bit_hops = 4 * 200 * 8 * 1.5;
+  EXPECT_DOUBLE_EQ(c.by_layer[0].actions.at("router"), bit_hops);
+  EXPECT_NEAR(c.by_layer[0].energy_by_component_j.at("router"), bit_hops * 1e-15, 1e-27);
+  // The routers of fc1's 2 tiles forward in parallel: 9600 bit-hops x 10 ns / 2 = 48 us,
+  // longer than its 56 reads of 100 ns.
+  EXPECT_NEAR(c.by_layer[0].latency_s, bit_hops * 1e-8 / 2, 1e-15);
+  EXPECT_NEAR(c.by_layer[1].latency_s, 4 * 2 * 7 * 1e-7, 1e-15);
+}
+
+// Graph order along the snake never moves more data than shuffled layer orders.
+TEST(Placement, GraphOrderBeatsRandomPlacementsOnTheBundledVit) {
+  auto graph = frontend::load_onnx(kSource + "/models/vit-fmnist.onnx");
+  std::map<std::string, int64_t> bindings;
+  for (const ir::Value* input : graph->inputs)
+    for (const ir::Dim& dim : *input->shape)
+      if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
+  ir::infer_shapes(*graph, bindings);
+  passes::canonicalize(*graph, runtime::evaluate_node);
+  for (const char* preset : {"race", "isaac", "puma"}) {
+    arch::Architecture arch = arch::load_architecture(kSource + "/presets/" + preset + ".yaml");
+    for (bool replicate : {false, true}) {
+      compiler::MappingOptions options = cost::mapping_options(arch, 1, 8, replicate);
+      compiler::Mapping mapping = compiler::map_graph(*graph, arch, options);
+      const double placed = compiler::element_hops(mapping);
+      EXPECT_GT(placed, 0) << preset;
+      std::vector<int64_t> order(mapping.layers.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::mt19937_64 shuffle_rng(12345);
+      for (int trial = 0; trial < 20; ++trial) {
+        std::shuffle(order.begin(), order.end(), shuffle_rng);
+        compiler::Mapping shuffled = mapping;
+        compiler::place_layers(shuffled, arch.chip, order);
+        EXPECT_LE(placed, compiler::element_hops(shuffled)) << preset << " trial " << trial;
+      }
+    }
+  }
 }
 
 }  // namespace

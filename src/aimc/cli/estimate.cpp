@@ -1,4 +1,5 @@
-// aimc estimate MODEL --arch A.yaml [--batch B] [--chips N] [--set k=v ...] [--json] [--csv FILE]
+// aimc estimate MODEL --arch A.yaml [--batch B] [--chips N] [--set k=v ...] [--no-replicate]
+//               [--baseline gpu|GPU.yaml] [--json] [--csv FILE]
 // aimc estimate --peak --arch A.yaml [--json]
 // Latency, throughput, energy and area of a model mapped onto the architecture, with
 // breakdowns by component and by layer (docs/cost-model.md).
@@ -6,12 +7,14 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/compiler/mapping.h"
 #include "aimc/core/error.h"
 #include "aimc/core/npy.h"
+#include "aimc/cost/gpu_baseline.h"
 #include "aimc/cost/nn_cost.h"
 #include "aimc/frontend/onnx_import.h"
 #include "aimc/ir/op_registry.h"
@@ -24,12 +27,52 @@ namespace {
 
 struct EstimateOptions {
   std::string model, arch, csv;
+  std::string baseline;  // "gpu" (the built-in A100) or a GPU YAML file; "" none
   std::vector<std::string> overrides;
   int64_t batch = 1;
   int64_t chips = 1;
   bool peak = false;
   bool json = false;
+  bool no_replicate = false;
 };
+
+// The GPU of --baseline: "gpu" is the built-in one (presets/gpu-a100.yaml), else a file.
+cost::GpuSpec baseline_gpu(const std::string& baseline) {
+  if (baseline == "gpu") return cost::bundled_gpu();
+  return cost::load_gpu_spec(baseline);
+}
+
+// AIMC against the GPU: >1 means AIMC is better (faster, more throughput, less energy).
+struct Comparison {
+  double speedup = 0;           // GPU latency / AIMC latency
+  double throughput_ratio = 0;  // AIMC throughput / GPU throughput
+  double energy_ratio = 0;      // GPU energy / AIMC energy, per inference
+};
+
+Comparison compare(const cost::NnCost& aimc, const cost::GpuCost& gpu) {
+  Comparison c;
+  if (aimc.latency_s > 0) c.speedup = gpu.latency_s / aimc.latency_s;
+  if (gpu.throughput > 0) c.throughput_ratio = aimc.throughput / gpu.throughput;
+  if (aimc.energy_j > 0) c.energy_ratio = gpu.energy_j / aimc.energy_j;
+  return c;
+}
+
+nlohmann::json baseline_json(const cost::GpuCost& gpu, const cost::GpuSpec& spec,
+                             const Comparison& c) {
+  return {{"gpu", spec.name},
+          {"source", spec.source.empty() ? "built-in (presets/gpu-a100.yaml)" : spec.source},
+          {"peak_flops", spec.peak_flops},
+          {"memory_bandwidth_b_per_s", spec.memory_bandwidth},
+          {"tdp_w", spec.tdp},
+          {"bytes_per_element", spec.bytes_per_element},
+          {"latency_s", gpu.latency_s},
+          {"throughput_inf_per_s", gpu.throughput},
+          {"energy_j", gpu.energy_j},
+          {"power_w", gpu.power_w},
+          {"speedup", c.speedup},
+          {"throughput_ratio", c.throughput_ratio},
+          {"energy_ratio", c.energy_ratio}};
+}
 
 // The model for one inference: every symbolic dimension of the inputs (the batch) bound to 1
 // before canonicalisation, so that shape computations fold and every layer's size is known.
@@ -87,6 +130,8 @@ nlohmann::json cost_json(const cost::NnCost& c, const compiler::Mapping& mapping
                         {"arrays", l.arrays},
                         {"acam_units", l.acam_units},
                         {"cores", l.cores},
+                        {"replicas", l.replicas},
+                        {"hops_per_transfer", l.hops_per_transfer},
                         {"latency_s", l.latency_s},
                         {"energy_j", l.energy_j},
                         {"actions", l.actions}});
@@ -98,6 +143,8 @@ nlohmann::json cost_json(const cost::NnCost& c, const compiler::Mapping& mapping
           {"acam_units", mapping.acam_units_used},
           {"cores", mapping.cores_used},
           {"tiles", mapping.tiles_used},
+          {"replicas_added", mapping.replicas_added},
+          {"element_hops", compiler::element_hops(mapping)},
           {"latency_s", c.latency_s},
           {"interval_s", c.interval_s},
           {"throughput_inf_per_s", c.throughput},
@@ -110,13 +157,14 @@ nlohmann::json cost_json(const cost::NnCost& c, const compiler::Mapping& mapping
 }
 
 std::string layers_csv(const cost::NnCost& c) {
-  std::string out = "node,op,kind,arrays,acam_units,cores,latency_s,energy_j";
+  std::string out =
+      "node,op,kind,arrays,acam_units,cores,replicas,hops_per_transfer,latency_s,energy_j";
   for (const std::string& name : arch::component_names()) out += ",energy_" + name + "_j";
   out += "\n";
   for (const cost::LayerCost& l : c.by_layer) {
-    out += fmt::format("{},{},{},{},{},{},{:.6g},{:.6g}", l.node, l.op,
+    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g}", l.node, l.op,
                        compiler::layer_kind_name(l.kind), l.arrays, l.acam_units, l.cores,
-                       l.latency_s, l.energy_j);
+                       l.replicas, l.hops_per_transfer, l.latency_s, l.energy_j);
     for (const std::string& name : arch::component_names())
       out += fmt::format(",{:.6g}", l.energy_by_component_j.at(name));
     out += "\n";
@@ -135,11 +183,20 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
   if (global.verbose)
     std::fprintf(stderr, "aimc: loaded %s (%zu nodes)\n", options.model.c_str(),
                  graph->nodes().size());
-  compiler::Mapping mapping = compiler::map_graph(*graph, arch, {options.chips});
+  // Read the GPU file before the work, so that a bad one fails fast.
+  std::optional<cost::GpuSpec> gpu_spec;
+  if (!options.baseline.empty()) gpu_spec = baseline_gpu(options.baseline);
+  compiler::Mapping mapping = compiler::map_graph(
+      *graph, arch,
+      cost::mapping_options(arch, options.batch, options.chips, !options.no_replicate));
   cost::NnCost c = cost::estimate_nn(mapping, arch, options.batch);
+  std::optional<cost::GpuCost> gpu;
+  if (gpu_spec) gpu = cost::estimate_gpu(mapping, *gpu_spec, options.batch);
   if (!options.csv.empty()) write_file_atomic(options.csv, layers_csv(c));
   if (options.json) {
-    std::cout << cost_json(c, mapping, options, arch).dump(2) << "\n";
+    nlohmann::json result = cost_json(c, mapping, options, arch);
+    if (gpu) result["baseline"] = baseline_json(*gpu, *gpu_spec, compare(c, *gpu));
+    std::cout << result.dump(2) << "\n";
     return 0;
   }
   fmt::print(
@@ -153,16 +210,32 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
              c.energy_j, c.dynamic_j, c.leakage_j);
   fmt::print("  {:<22} {:.4g} W\n", "power", c.power_w);
   fmt::print("  {:<22} {:.4g} mm^2\n", "area", c.area_m2 * 1e6);
+  fmt::print("  {:<22} {} added, {:.4g} element-hops / inference on the network\n", "replicas",
+             mapping.replicas_added, compiler::element_hops(mapping));
+  if (gpu) {
+    const Comparison ratio = compare(c, *gpu);
+    fmt::print("\n  baseline {} (roofline: {:.4g} TFLOP/s, {:.4g} GB/s, {:.4g} W TDP)\n",
+               gpu_spec->name, gpu_spec->peak_flops / 1e12, gpu_spec->memory_bandwidth / 1e9,
+               gpu_spec->tdp);
+    fmt::print("  {:<22} {:>12} {:>12} {:>10}\n", "", "aimc", "gpu", "aimc gain");
+    fmt::print("  {:<22} {:>12.4g} {:>12.4g} {:>9.4g}x\n", "latency (batch) s", c.latency_s,
+               gpu->latency_s, ratio.speedup);
+    fmt::print("  {:<22} {:>12.4g} {:>12.4g} {:>9.4g}x\n", "throughput inf/s", c.throughput,
+               gpu->throughput, ratio.throughput_ratio);
+    fmt::print("  {:<22} {:>12.4g} {:>12.4g} {:>9.4g}x\n", "energy / inference J", c.energy_j,
+               gpu->energy_j, ratio.energy_ratio);
+  }
   fmt::print("\n  {:<10} {:>12} {:>12} {:>12} {:>8}\n", "component", "actions/inf", "energy J",
              "area mm^2", "energy%");
   for (const cost::ComponentTotal& t : c.by_component)
     fmt::print("  {:<10} {:>12.4g} {:>12.4g} {:>12.4g} {:>7.1f}%\n", t.component, t.actions,
                t.energy_j, t.area_m2 * 1e6, c.energy_j > 0 ? 100.0 * t.energy_j / c.energy_j : 0.0);
-  fmt::print("\n  {:<28} {:<12} {:<8} {:>7} {:>6} {:>12} {:>12}\n", "layer", "op", "kind", "arrays",
-             "cores", "latency s", "energy J");
+  fmt::print("\n  {:<28} {:<12} {:<8} {:>7} {:>6} {:>8} {:>6} {:>12} {:>12}\n", "layer", "op",
+             "kind", "arrays", "cores", "replicas", "hops", "latency s", "energy J");
   for (const cost::LayerCost& l : c.by_layer)
-    fmt::print("  {:<28} {:<12} {:<8} {:>7} {:>6} {:>12.4g} {:>12.4g}\n", l.node, l.op,
-               compiler::layer_kind_name(l.kind), l.arrays, l.cores, l.latency_s, l.energy_j);
+    fmt::print("  {:<28} {:<12} {:<8} {:>7} {:>6} {:>8} {:>6.3g} {:>12.4g} {:>12.4g}\n", l.node,
+               l.op, compiler::layer_kind_name(l.kind), l.arrays, l.cores, l.replicas,
+               l.hops_per_transfer, l.latency_s, l.energy_j);
   return 0;
 }
 
@@ -178,6 +251,10 @@ Command add_estimate_command(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   app.add_option("--set", options->overrides, "override an architecture key: key.path=value");
   app.add_flag("--peak", options->peak, "peak GOPS, GOPS/mm^2 and GOPS/W of one chip");
+  app.add_flag("--no-replicate", options->no_replicate,
+               "no copies of slow crossbar layers in the spare cores");
+  app.add_option("--baseline", options->baseline,
+                 "compare with a GPU roofline: gpu (NVIDIA A100 80GB SXM) or a GPU YAML file");
   app.add_flag("--json", options->json, "machine-readable output");
   app.add_option("--csv", options->csv, "write the per-layer breakdown as CSV");
   return [options, &global]() -> int { return run_estimate(*options, global); };

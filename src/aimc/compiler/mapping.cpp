@@ -3,7 +3,11 @@
 #include "aimc/compiler/mapping.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <queue>
 #include <set>
+#include <unordered_map>
 
 #include "aimc/core/error.h"
 
@@ -66,6 +70,8 @@ void map_crossbar(const ir::Node& node, const arch::Architecture& arch, LayerMap
     layer.n = shape[0] / layer.groups;
   }
   layer.kind = LayerKind::kCrossbar;
+  layer.weight_elements = weight.numel();
+  layer.macs_per_inference = layer.output_elements * layer.k;
   layer.row_blocks = ceil_div(layer.k, arch.array.rows);
   layer.col_blocks = ceil_div(layer.n, arch.array.cols);
   layer.slices = weight_slices(arch);
@@ -143,19 +149,187 @@ std::string layer_kind_name(LayerKind kind) {
   return "?";
 }
 
+int64_t vectors_per_replica(const LayerMapping& layer, int64_t batch) {
+  return ceil_div(layer.vectors_per_inference * batch, std::max<int64_t>(1, layer.replicas));
+}
+
+MeshPosition tile_position(int64_t tile, const arch::ChipConfig& chip) {
+  int64_t columns = 1;
+  while (columns * columns < chip.tiles) ++columns;
+  const int64_t chip_index = tile / chip.tiles;
+  const int64_t local = tile % chip.tiles;
+  const int64_t row = local / columns;
+  int64_t column = local % columns;
+  if (row % 2 == 1) column = columns - 1 - column;  // the snake runs back on odd rows
+  return {chip_index * columns + column, row};
+}
+
+int64_t mesh_hops(MeshPosition a, MeshPosition b) {
+  return std::abs(a.x - b.x) + std::abs(a.y - b.y);
+}
+
+namespace {
+
+// Tiles a layer's cores sit on, with the number of its cores on each.
+using TileHistogram = std::vector<std::pair<MeshPosition, int64_t>>;
+
+TileHistogram tiles_of(const LayerMapping& layer, const arch::ChipConfig& chip) {
+  TileHistogram histogram;
+  const int64_t per_tile = chip.cores_per_tile;
+  const int64_t end = layer.first_core + layer.cores;
+  for (int64_t core = layer.first_core; core < end;) {
+    const int64_t tile = core / per_tile;
+    const int64_t tile_end = std::min(end, (tile + 1) * per_tile);
+    histogram.push_back({tile_position(tile, chip), tile_end - core});
+    core = tile_end;
+  }
+  return histogram;
+}
+
+// Mean hops between a core of `from` and a core of `to`, over all pairs.
+double mean_hops(const TileHistogram& from, const TileHistogram& to) {
+  double weighted = 0, pairs = 0;
+  for (const auto& [a, count_a] : from)
+    for (const auto& [b, count_b] : to) {
+      const double both = static_cast<double>(count_a) * static_cast<double>(count_b);
+      weighted += both * static_cast<double>(mesh_hops(a, b));
+      pairs += both;
+    }
+  return pairs > 0 ? weighted / pairs : 0.0;
+}
+
+// Greedy replication (docs/cost-model.md §1): the crossbar layer with the largest time gets
+// the fewest extra copies that lower its time, while the spare cores allow. Ties go to the
+// earlier layer, so the result depends on the model and the architecture only.
+void replicate_bottlenecks(Mapping& mapping, const arch::Architecture& arch,
+                           const MappingOptions& options, int64_t spare_cores) {
+  const LayerTimeFn time_of = options.layer_time ? options.layer_time : [&](const LayerMapping& l) {
+    return static_cast<double>(vectors_per_replica(l, options.batch));
+  };
+  // Largest time first; on equal times the smaller index.
+  auto slower = [](const std::pair<double, int64_t>& a, const std::pair<double, int64_t>& b) {
+    return a.first != b.first ? a.first < b.first : a.second > b.second;
+  };
+  std::priority_queue<std::pair<double, int64_t>, std::vector<std::pair<double, int64_t>>,
+                      decltype(slower)>
+      queue(slower);
+  for (size_t i = 0; i < mapping.layers.size(); ++i)
+    if (mapping.layers[i].kind == LayerKind::kCrossbar)
+      queue.push({time_of(mapping.layers[i]), static_cast<int64_t>(i)});
+  while (!queue.empty()) {
+    LayerMapping& layer = mapping.layers[static_cast<size_t>(queue.top().second)];
+    const int64_t vectors = layer.vectors_per_inference * options.batch;
+    const int64_t per_replica = vectors_per_replica(layer, options.batch);
+    if (per_replica <= 1) return;  // the bottleneck reads one vector per copy already
+    // The fewest copies that read fewer vectors each: ceil(vectors / (per_replica - 1)).
+    const int64_t replicas = ceil_div(vectors, per_replica - 1);
+    const int64_t arrays_per_replica = layer.arrays / layer.replicas;
+    const int64_t cores = ceil_div(replicas * arrays_per_replica, arch.chip.arrays_per_core);
+    const int64_t added = replicas - layer.replicas;
+    if (cores - layer.cores > spare_cores) return;
+    if (options.max_added_replicas >= 0 &&
+        mapping.replicas_added + added > options.max_added_replicas)
+      return;
+    queue.pop();
+    spare_cores -= cores - layer.cores;
+    mapping.replicas_added += added;
+    layer.replicas = replicas;
+    layer.arrays = replicas * arrays_per_replica;
+    layer.cores = cores;
+    queue.push({time_of(layer), static_cast<int64_t>(&layer - mapping.layers.data())});
+  }
+}
+
+}  // namespace
+
+void place_layers(Mapping& mapping, const arch::ChipConfig& chip,
+                  const std::vector<int64_t>& order) {
+  std::vector<LayerMapping>& layers = mapping.layers;
+  AIMC_ASSERT(order.size() == layers.size(), "placement order of {} layers for {}", order.size(),
+              layers.size());
+  int64_t next_core = 0;
+  for (int64_t index : order) {
+    LayerMapping& layer = layers.at(static_cast<size_t>(index));
+    layer.first_core = next_core;
+    next_core += layer.cores;
+  }
+  // Where each layer's data sits: its own cores, or (a layer without cores) those of its
+  // latest producer that has a place, where its input already is (ASSUMPTION). -1: nowhere
+  // on the chip (fed by the graph inputs only; off-chip I/O is not charged).
+  std::vector<int64_t> owner(layers.size(), -1);
+  std::map<int64_t, TileHistogram> histograms;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i].cores > 0) {
+      owner[i] = static_cast<int64_t>(i);
+      histograms[owner[i]] = tiles_of(layers[i], chip);
+      continue;
+    }
+    for (int64_t producer : layers[i].producers)
+      if (owner[static_cast<size_t>(producer)] >= 0)
+        owner[i] = owner[static_cast<size_t>(producer)];
+  }
+  std::vector<double> hop_sum(layers.size(), 0.0);
+  for (LayerMapping& layer : layers) {
+    layer.output_transfers = 0;
+    layer.hops_per_transfer = 0;
+  }
+  for (size_t consumer = 0; consumer < layers.size(); ++consumer)
+    for (int64_t producer : layers[consumer].producers) {
+      const size_t p = static_cast<size_t>(producer);
+      ++layers[p].output_transfers;
+      const int64_t from = owner[p], to = owner[consumer];
+      if (from >= 0 && to >= 0 && from != to)
+        hop_sum[p] += mean_hops(histograms.at(from), histograms.at(to));
+    }
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].output_transfers > 0)
+      layers[i].hops_per_transfer = hop_sum[i] / static_cast<double>(layers[i].output_transfers);
+}
+
+double element_hops(const Mapping& mapping) {
+  double total = 0;
+  for (const LayerMapping& layer : mapping.layers)
+    total += static_cast<double>(layer.output_elements) *
+             static_cast<double>(layer.output_transfers) * layer.hops_per_transfer;
+  return total;
+}
+
 Mapping map_graph(const ir::Graph& graph, const arch::Architecture& arch,
                   const MappingOptions& options) {
   if (options.chips < 1) throw_bad_input("chips: {} must be >= 1", options.chips);
+  if (options.batch < 1) throw_bad_input("batch: {} must be >= 1", options.batch);
   Mapping mapping;
   mapping.chips = options.chips;
+  // The mapped layers whose outputs a value carries (through layout ops).
+  std::unordered_map<const ir::Value*, std::vector<int64_t>> sources;
+  auto sources_of_inputs = [&](const ir::Node& node) {
+    std::vector<int64_t> found;
+    for (const ir::Value* input : node.inputs) {
+      auto it = input ? sources.find(input) : sources.end();
+      if (it != sources.end()) found.insert(found.end(), it->second.begin(), it->second.end());
+    }
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    return found;
+  };
+  int64_t base_cores = 0;
   for (const auto& node_ptr : graph.nodes()) {
     const ir::Node& node = *node_ptr;
-    if (kLayoutOps.count(node.op)) continue;
+    if (kLayoutOps.count(node.op)) {
+      std::vector<int64_t> passed = sources_of_inputs(node);
+      if (!passed.empty())
+        for (const ir::Value* output : node.outputs)
+          if (output) sources[output] = passed;
+      continue;
+    }
     LayerMapping layer;
     layer.node = node.name;
     layer.op = node.op;
     layer.input_elements = elements_per_inference(node.input(0));
     layer.output_elements = elements_per_inference(node.output(0));
+    layer.producers = sources_of_inputs(node);
+    if (node.op == "matmul" && node.input(1) && !node.input(1)->is_constant())
+      layer.second_input_elements = elements_per_inference(node.input(1));
     bool crossbar = (node.op == "linear" && arch.placement("linear") == Placement::kCrossbar) ||
                     (node.op == "conv" && arch.placement("conv") == Placement::kCrossbar);
     if (crossbar) {
@@ -175,28 +349,53 @@ Mapping map_graph(const ir::Graph& graph, const arch::Architecture& arch,
       }
       layer.digital_ops_per_inference = macs > 0 ? macs : layer.output_elements;
     }
-    if (layer.cores > 0) {
-      layer.first_core = mapping.cores_used;
-      mapping.cores_used += layer.cores;
+    if (layer.kind != LayerKind::kCrossbar) {
+      if (node.op == "linear" || node.op == "matmul") layer.macs_per_inference = matmul_macs(node);
+      if (node.op == "conv") layer.macs_per_inference = layer.digital_ops_per_inference;
+      if ((node.op == "linear" || node.op == "conv") && node.input(1) &&
+          node.input(1)->is_constant())
+        layer.weight_elements = node.input(1)->constant.numel();
+      if (node.op == "matmul" && node.input(1) && node.input(1)->is_constant())
+        layer.weight_elements = node.input(1)->constant.numel();
     }
-    mapping.arrays_used += layer.arrays;
-    mapping.acam_units_used += layer.acam_units;
+    base_cores += layer.cores;
+    const int64_t index = static_cast<int64_t>(mapping.layers.size());
+    for (const ir::Value* output : node.outputs)
+      if (output) sources[output] = {index};
     mapping.layers.push_back(std::move(layer));
   }
   const int64_t cores_per_chip = arch.chip.tiles * arch.chip.cores_per_tile;
-  mapping.tiles_used = ceil_div(mapping.cores_used, arch.chip.cores_per_tile);
-  mapping.chips_used = std::max<int64_t>(1, ceil_div(mapping.cores_used, cores_per_chip));
-  if (mapping.chips_used > options.chips) {
+  const int64_t base_chips = std::max<int64_t>(1, ceil_div(base_cores, cores_per_chip));
+  if (base_chips > options.chips) {
+    int64_t arrays = 0, acam_units = 0;
+    for (const LayerMapping& layer : mapping.layers) {
+      arrays += layer.arrays;
+      acam_units += layer.acam_units;
+    }
     const int64_t cores = options.chips * cores_per_chip;
     throw_bad_input(
         "{}: the model needs {} crossbar arrays and {} ACAM units on {} cores ({} chips), but "
         "{} chip(s) of architecture \"{}\" hold {} arrays and {} ACAM units on {} cores "
         "(allow more chips with --chips {})",
-        graph.name.empty() ? "model" : graph.name, mapping.arrays_used, mapping.acam_units_used,
-        mapping.cores_used, mapping.chips_used, options.chips, arch.name,
-        cores * arch.chip.arrays_per_core, cores * arch.chip.acam_units_per_core, cores,
-        mapping.chips_used);
+        graph.name.empty() ? "model" : graph.name, arrays, acam_units, base_cores, base_chips,
+        options.chips, arch.name, cores * arch.chip.arrays_per_core,
+        cores * arch.chip.acam_units_per_core, cores, base_chips);
   }
+  // Replicas go into the chips the model needs anyway: the area does not grow.
+  if (options.replicate)
+    replicate_bottlenecks(mapping, arch, options, base_chips * cores_per_chip - base_cores);
+  std::vector<int64_t> graph_order(mapping.layers.size());
+  for (size_t i = 0; i < graph_order.size(); ++i) graph_order[i] = static_cast<int64_t>(i);
+  place_layers(mapping, arch.chip, graph_order);
+  for (const LayerMapping& layer : mapping.layers) {
+    mapping.arrays_used += layer.arrays;
+    mapping.acam_units_used += layer.acam_units;
+    mapping.cores_used += layer.cores;
+  }
+  mapping.tiles_used = ceil_div(mapping.cores_used, arch.chip.cores_per_tile);
+  mapping.chips_used = std::max<int64_t>(1, ceil_div(mapping.cores_used, cores_per_chip));
+  AIMC_ASSERT(mapping.chips_used == base_chips, "replication spilled onto chip {}",
+              mapping.chips_used);
   return mapping;
 }
 

@@ -2,10 +2,14 @@
 // (docs/cost-model.md §1): linear / conv weights onto crossbar arrays (row blocks x column
 // blocks x weight slices x 2 polarities, as the crossbar engine does), ACAM-placed nodes onto
 // ACAM function units, the rest onto the cores' digital ALUs. Each mapped layer takes whole
-// cores (a layer pipeline, ISAAC/PUMA style); cores fill tiles, tiles fill chips.
+// cores (a layer pipeline, ISAAC/PUMA style); cores fill tiles, tiles fill chips. Spare cores
+// of the chips used hold copies of the slowest crossbar layers (replication), and layers are
+// placed in graph order along a snake path through the tile mesh, so that a producer and its
+// consumer sit on the same or neighbouring tiles (docs/cost-model.md §1).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,7 +27,10 @@ struct LayerMapping {
   // Crossbar layers: y[M, groups*N] from x[M, groups*K] (conv: K = C/group * kh * kw).
   int64_t k = 0, n = 0, groups = 1;
   int64_t row_blocks = 0, col_blocks = 0, slices = 0;
-  int64_t arrays = 0;  // groups * row_blocks * col_blocks * slices * 2 polarities
+  int64_t arrays = 0;  // all replicas: replicas * groups * row_blocks * col_blocks * slices * 2
+  // Copies of the layer's weights (crossbar layers; 1 otherwise). Each copy processes
+  // ceil(vectors_per_inference * batch / replicas) of the input vectors.
+  int64_t replicas = 1;
   // ACAM layers: function units and the searches one inference needs.
   int64_t acam_units = 0;
   int64_t acam_rows_per_unit = 0;  // upper bound 2^in_bits * out_bits / 2
@@ -33,12 +40,41 @@ struct LayerMapping {
   int64_t input_elements = 0;
   int64_t output_elements = 0;
   int64_t digital_ops_per_inference = 0;  // element operations on the ALUs
-  int64_t cores = 0;                      // cores this layer occupies (0: digital layer)
-  int64_t first_core = 0;                 // global index of its first core
+  // Work of the op itself, wherever it runs (the GPU baseline): multiply-accumulates of
+  // linear / conv / matmul (0 for other ops), constant weight elements, and the elements of
+  // the second activation operand (matmul's B; 0 when there is none).
+  int64_t macs_per_inference = 0;
+  int64_t weight_elements = 0;
+  int64_t second_input_elements = 0;
+  int64_t cores = 0;       // cores this layer occupies, all replicas (0: digital)
+  int64_t first_core = 0;  // global index of its first core
+  // Layers (indices into Mapping::layers) whose outputs this layer reads, through layout ops.
+  std::vector<int64_t> producers;
+  // On-chip transfers of this layer's output: one per consumer layer, each of the whole
+  // output, over hops_per_transfer mesh hops on average (docs/cost-model.md §1, placement).
+  int64_t output_transfers = 0;
+  double hops_per_transfer = 0;
 };
 
+// The time of one layer in the pipeline for the batch (the cost model's layer latency,
+// cost::layer_time_fn). Replication calls it with the layer's current `replicas`.
+using LayerTimeFn = std::function<double(const LayerMapping&)>;
+
 struct MappingOptions {
+  MappingOptions() = default;
+  // Implicit, so that map_graph(graph, arch, {chips}) reads as before.
+  MappingOptions(int64_t chips_available) : chips(chips_available) {}  // NOLINT
+
   int64_t chips = 1;  // chips available; the mapping fails when it needs more
+  // Copies of the slowest crossbar layers in the spare cores of the chips the model needs.
+  bool replicate = true;
+  // At most this many replicas added in all (-1: until the bottleneck cannot be sped up or
+  // the spare cores run out). Lets tests walk the greedy sequence one replica at a time.
+  int64_t max_added_replicas = -1;
+  int64_t batch = 1;  // vectors per replica are ceil(vectors_per_inference * batch / replicas)
+  // The layer time replication balances; when empty, the crossbar read steps of one replica:
+  // ceil(vectors_per_inference * batch / replicas).
+  LayerTimeFn layer_time;
 };
 
 struct Mapping {
@@ -47,9 +83,34 @@ struct Mapping {
   int64_t acam_units_used = 0;
   int64_t cores_used = 0;
   int64_t tiles_used = 0;
-  int64_t chips_used = 0;  // ceil(cores_used / cores per chip), at least 1
-  int64_t chips = 1;       // chips provisioned (MappingOptions::chips)
+  int64_t chips_used = 0;      // ceil(cores_used / cores per chip), at least 1
+  int64_t chips = 1;           // chips provisioned (MappingOptions::chips)
+  int64_t replicas_added = 0;  // Σ (replicas - 1) over the layers
 };
+
+// Position of a tile in the on-chip mesh (docs/cost-model.md §1): the chip's tiles form a
+// grid of ceil(sqrt(tiles)) columns, numbered along a snake path (left to right on even
+// rows, right to left on odd rows) so that tiles i and i+1 are always neighbours; chip c's
+// grid sits to the right of chip c-1's. `tile` is the global tile index.
+struct MeshPosition {
+  int64_t x = 0, y = 0;
+};
+MeshPosition tile_position(int64_t tile, const arch::ChipConfig& chip);
+int64_t mesh_hops(MeshPosition a, MeshPosition b);  // Manhattan distance
+
+// Assigns `first_core` to the layers that take cores, in `order` (indices into
+// mapping.layers; every layer exactly once), each on the cores right after the previous
+// one, then computes every layer's output_transfers and hops_per_transfer. map_graph calls
+// it with graph order; tests call it with other orders to compare placements.
+void place_layers(Mapping& mapping, const arch::ChipConfig& chip,
+                  const std::vector<int64_t>& order);
+
+// Σ over layers of output elements x output_transfers x hops_per_transfer: the element-hops
+// of one inference on the network.
+double element_hops(const Mapping& mapping);
+
+// Vectors one replica of a crossbar layer reads for `batch` inferences.
+int64_t vectors_per_replica(const LayerMapping& layer, int64_t batch);
 
 // Slices per weight magnitude: ceil((w_bits - 1) / cell_bits) (ANALOG_MODEL.md §1).
 int64_t weight_slices(const arch::Architecture& arch);

@@ -14,7 +14,18 @@ std::string read_file_bytes(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) throw_bad_input("{}: is a directory", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_bad_input("{}: cannot open file ({})", path, std::strerror(errno));
-  std::ostringstream buffer;
+  // One read into a string sized from the file (a stream copy would grow it step by step,
+  // which doubles the peak memory and the time for a model of hundreds of MB).
+  const auto size = std::filesystem::file_size(path, ec);
+  std::string bytes;
+  if (!ec) {
+    bytes.resize(size);
+    in.read(bytes.data(), static_cast<std::streamsize>(size));
+    if (in.gcount() != static_cast<std::streamsize>(size))
+      throw_bad_input("{}: read error (got {} of {} bytes)", path, in.gcount(), size);
+    return bytes;
+  }
+  std::ostringstream buffer;  // not a regular file (a pipe): read to the end
   buffer << in.rdbuf();
   if (in.bad()) throw_bad_input("{}: read error", path);
   return std::move(buffer).str();

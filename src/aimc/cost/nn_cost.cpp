@@ -19,6 +19,12 @@ double bytes_per_element(const arch::Architecture& arch) {
   return arch.input.in_bits / 8.0;
 }
 
+int64_t tiles_spanned(const compiler::LayerMapping& layer, const arch::ChipConfig& chip) {
+  if (layer.cores == 0) return 0;
+  return (layer.first_core + layer.cores - 1) / chip.cores_per_tile -
+         layer.first_core / chip.cores_per_tile + 1;
+}
+
 // Action counts and latency of one layer for `batch` inferences.
 LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architecture& arch,
                      int64_t batch, int64_t alu_lanes) {
@@ -29,20 +35,28 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
   cost.arrays = layer.arrays;
   cost.acam_units = layer.acam_units;
   cost.cores = layer.cores;
+  cost.replicas = layer.replicas;
+  cost.hops_per_transfer = layer.hops_per_transfer;
   for (const std::string& name : arch::component_names()) cost.actions[name] = 0;
   const double b = static_cast<double>(batch);
   double analog_s = 0;
   if (layer.kind == LayerKind::kCrossbar) {
-    const double steps = static_cast<double>(layer.vectors_per_inference) * b * kInputPhases *
-                         compiler::input_steps(arch);
-    cost.actions["crossbar"] = steps * layer.arrays;
+    // Every vector of the batch is read once, by one of the replicas; the replicas read in
+    // parallel, so the time is that of the replica with the most vectors.
+    const double steps_per_vector = static_cast<double>(kInputPhases * compiler::input_steps(arch));
+    const double steps = static_cast<double>(layer.vectors_per_inference) * b * steps_per_vector;
+    const double arrays_per_replica = static_cast<double>(layer.arrays) /
+                                      static_cast<double>(std::max<int64_t>(1, layer.replicas));
+    cost.actions["crossbar"] = steps * arrays_per_replica;
     cost.actions["dac"] = steps * static_cast<double>(layer.groups * layer.k * layer.col_blocks *
                                                       layer.slices * kPolarities);
     // The two polarities are subtracted in analog: one conversion per column pair.
     cost.actions["adc"] =
         steps * static_cast<double>(layer.groups * layer.row_blocks * layer.slices * layer.n);
     cost.actions["shift_add"] = cost.actions["adc"];
-    analog_s = steps * read_step_s(arch, std::min<int64_t>(arch.array.cols, layer.n));
+    const double replica_steps =
+        static_cast<double>(compiler::vectors_per_replica(layer, batch)) * steps_per_vector;
+    analog_s = replica_steps * read_step_s(arch, std::min<int64_t>(arch.array.cols, layer.n));
   } else if (layer.kind == LayerKind::kAcam) {
     cost.actions["acam"] = static_cast<double>(layer.searches_per_inference) * b;
     analog_s = cost.actions["acam"] * arch.component("acam").latency /
@@ -55,9 +69,15 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
       cost.actions["alu"] * arch.component("alu").latency / static_cast<double>(lanes);
   cost.actions["buffer"] = static_cast<double>(layer.input_elements + layer.output_elements) * b *
                            bytes_per_element(arch);
-  cost.actions["router"] = static_cast<double>(layer.output_elements) * b * arch.input.in_bits;
-  // The digital post-processing overlaps the analog reads of the next vectors.
-  cost.latency_s = std::max(analog_s, digital_s);
+  // Bit-hops: the whole output to every consumer layer, over the placement's hops.
+  cost.actions["router"] = static_cast<double>(layer.output_elements) * b * arch.input.in_bits *
+                           static_cast<double>(layer.output_transfers) * layer.hops_per_transfer;
+  // The routers of the layer's tiles forward its output in parallel (a layer without cores:
+  // one router, ASSUMPTION), one bit-hop per router latency each.
+  const double routers = static_cast<double>(std::max<int64_t>(1, tiles_spanned(layer, arch.chip)));
+  const double network_s = cost.actions["router"] * arch.component("router").latency / routers;
+  // Post-processing and the transfers overlap the analog reads of the next vectors.
+  cost.latency_s = std::max({analog_s, digital_s, network_s});
   for (const auto& [name, count] : cost.actions) {
     double joules = count * arch.component(name).energy / b;
     cost.energy_by_component_j[name] = joules;
@@ -67,6 +87,22 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
 }
 
 }  // namespace
+
+compiler::LayerTimeFn layer_time_fn(const arch::Architecture& arch, int64_t batch) {
+  return [&arch, batch](const compiler::LayerMapping& layer) {
+    return layer_cost(layer, arch, batch, 1).latency_s;
+  };
+}
+
+compiler::MappingOptions mapping_options(const arch::Architecture& arch, int64_t batch,
+                                         int64_t chips, bool replicate) {
+  compiler::MappingOptions options;
+  options.chips = chips;
+  options.batch = batch;
+  options.replicate = replicate;
+  options.layer_time = layer_time_fn(arch, batch);
+  return options;
+}
 
 double read_step_s(const arch::Architecture& arch, int64_t columns) {
   const double adc_s = static_cast<double>(columns) / (kPolarities * arch.chip.adcs_per_array) *

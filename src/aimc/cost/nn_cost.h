@@ -33,9 +33,11 @@ struct LayerCost {
   int64_t arrays = 0;
   int64_t acam_units = 0;
   int64_t cores = 0;
-  std::map<std::string, double> actions;                // component -> actions for the batch
-  double latency_s = 0;                                 // the batch through this layer
-  double energy_j = 0;                                  // dynamic, per inference
+  int64_t replicas = 1;
+  double hops_per_transfer = 0;           // mean mesh hops of one transfer of the output
+  std::map<std::string, double> actions;  // component -> actions for the batch
+  double latency_s = 0;                   // the batch through this layer
+  double energy_j = 0;                    // dynamic, per inference
   std::map<std::string, double> energy_by_component_j;  // dynamic, per inference
 };
 
@@ -55,6 +57,16 @@ struct NnCost {
 };
 
 NnCost estimate_nn(const compiler::Mapping& mapping, const arch::Architecture& arch, int64_t batch);
+
+// The cost model's time of one layer for `batch` inferences (its latency_s in estimate_nn, the
+// network term left out until the layers are placed): what replication balances. Keeps a
+// reference to `arch`.
+compiler::LayerTimeFn layer_time_fn(const arch::Architecture& arch, int64_t batch);
+
+// Mapping options whose replication balances the cost model's layer times for `batch`
+// (what `aimc estimate` and `aimc compile` use). Keeps a reference to `arch`.
+compiler::MappingOptions mapping_options(const arch::Architecture& arch, int64_t batch,
+                                         int64_t chips, bool replicate = true);
 
 // Peak of one chip: every crossbar array reading back to back.
 struct PeakPerformance {

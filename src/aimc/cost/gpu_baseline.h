@@ -1,0 +1,53 @@
+// A GPU baseline for `aimc estimate --baseline`: the roofline of a GPU described by its
+// datasheet's peak FLOP/s, memory bandwidth and TDP (presets/gpu-*.yaml), over the same layers
+// the mapping counts (docs/cost-model.md §7). Every layer runs alone on the whole GPU, one
+// after the other: time = max(FLOPs / peak, bytes / bandwidth), energy = TDP x time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aimc/compiler/mapping.h"
+
+namespace aimc::cost {
+
+struct GpuSpec {
+  std::string name;              // `name:` in the file, else the file's stem
+  std::string source;            // the file it came from ("" for the built-in one)
+  double peak_flops = 0;         // FLOP/s at the precision of bytes_per_element
+  double memory_bandwidth = 0;   // B/s
+  double tdp = 0;                // W, drawn for the whole time (ASSUMPTION: an upper bound)
+  double bytes_per_element = 2;  // weights and activations
+};
+
+// The built-in baseline (`--baseline gpu`): the NVIDIA A100 80GB SXM of presets/gpu-a100.yaml.
+GpuSpec bundled_gpu();
+
+// Reads and validates a GPU file: keys name, peak_flops, memory_bandwidth, tdp (required,
+// > 0) and bytes_per_element (default 2, > 0). Error(kBadInput) names the file and the key
+// at fault (an unknown key with the valid ones).
+GpuSpec load_gpu_spec(const std::string& path);
+GpuSpec parse_gpu_spec(const std::string& yaml_text, const std::string& source);
+
+struct GpuLayerCost {
+  std::string node;
+  double flops = 0;  // for the batch
+  double bytes = 0;  // for the batch: weights once, activations per inference
+  double latency_s = 0;
+  bool memory_bound = false;
+};
+
+struct GpuCost {
+  std::string gpu;
+  int64_t batch = 1;
+  double latency_s = 0;   // the batch through every layer
+  double throughput = 0;  // inferences per second: batch / latency
+  double energy_j = 0;    // per inference: TDP x latency / batch
+  double power_w = 0;     // TDP
+  std::vector<GpuLayerCost> by_layer;
+};
+
+GpuCost estimate_gpu(const compiler::Mapping& mapping, const GpuSpec& gpu, int64_t batch);
+
+}  // namespace aimc::cost

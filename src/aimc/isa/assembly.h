@@ -1,0 +1,20 @@
+// The text form of a program (docs/isa.md §4): directives `.core N`, `.tile N`, `.chip N`
+// and `.layer NAME`, then one instruction per line as `opcode key=value ...`; `#` starts a
+// comment. write_assembly and parse_assembly round-trip exactly.
+#pragma once
+
+#include <string>
+
+#include "aimc/isa/program.h"
+
+namespace aimc::isa {
+
+// `header` (may be empty) is written as comment lines at the top.
+std::string write_assembly(const Program& program, const std::string& header = "");
+
+// Throws Error(kBadInput) naming `source` and the line at fault: an unknown opcode or
+// directive, a missing, unknown, repeated or non-integer operand, a negative value.
+Program parse_assembly(const std::string& text, const std::string& source);
+Program read_assembly(const std::string& path);
+
+}  // namespace aimc::isa
