@@ -14,3 +14,6 @@ build/aimc run "$model" --input image=models/vit-fmnist.ref-input.npy --output-d
 echo
 echo "== aimc eval $model --dataset fashion-mnist"
 build/aimc eval "$model" --dataset fashion-mnist
+echo
+echo "== aimc estimate $model --arch presets/race.yaml --baseline gpu"
+build/aimc estimate "$model" --arch presets/race.yaml --baseline gpu
