@@ -87,6 +87,59 @@ double percentile(std::vector<double> values, double p) {
   return low + (position - lower) * (high - low);
 }
 
+// out[m, j] = Σ_k digit[m, k] · b[k, j] for 0/1 digits (a 1-bit DAC), by the method of the
+// Four Russians: the digits of 4 consecutive rows form a 4-bit code, and for each group of 4
+// rows of b a table holds the 16 sums of its subsets, so that one row of the product is
+// ceil(kb/4) table-row additions instead of kb multiply-adds. `group_codes` is
+// [rows_m, groups] (groups = ceil(kb/4), missing rows of the last group count as 0). Done in
+// column chunks whose tables stay in the L1/L2 caches. The sums are added in a fixed order
+// (tables lowest bit last, groups in order), so results do not depend on the thread count;
+// noise-free sums are integers below 2^24 and exact in any order.
+__attribute__((target_clones("avx2", "default"))) void binary_digit_product(
+    const uint8_t* __restrict group_codes, int64_t rows_m, int64_t kb, const float* __restrict b,
+    int64_t ldb, int64_t width, float* __restrict out, std::vector<float>& tables) {
+  // Eight floats at any 4-byte alignment; a chunk is kVectors of them (held in registers).
+  using Floats8 = float __attribute__((vector_size(32), aligned(4)));
+  constexpr int kVectors = 8, kChunk = 8 * kVectors;
+  const int64_t groups = (kb + 3) / 4;
+  tables.resize(static_cast<size_t>(groups * 16 * kChunk));
+  float* const table_base = tables.data();
+  for (int64_t c0 = 0; c0 < width; c0 += kChunk) {
+    const int64_t cw = std::min<int64_t>(kChunk, width - c0);
+    for (int64_t g = 0; g < groups; ++g) {
+      float* table = table_base + g * 16 * kChunk;
+      for (int j = 0; j < kChunk; ++j) table[j] = 0.0f;
+      for (int code = 1; code < 16; ++code) {
+        const int64_t k = g * 4 + std::countr_zero(static_cast<unsigned>(code));
+        const float* __restrict rest = table + (code & (code - 1)) * kChunk;
+        float* __restrict entry = table + code * kChunk;
+        // Past the matrix (k >= kb, or columns past the chunk) the row counts as zero.
+        for (int j = 0; j < kChunk; ++j)
+          entry[j] = rest[j] + (k < kb && j < cw ? b[k * ldb + c0 + j] : 0.0f);
+      }
+    }
+    for (int64_t m = 0; m < rows_m; ++m) {
+      const uint8_t* codes = group_codes + m * groups;
+      Floats8 acc[kVectors];
+      const float* first = table_base + codes[0] * kChunk;
+      for (int v = 0; v < kVectors; ++v) acc[v] = *reinterpret_cast<const Floats8*>(first + 8 * v);
+      for (int64_t g = 1; g < groups; ++g) {
+        const float* entry = table_base + (g * 16 + codes[g]) * kChunk;
+        for (int v = 0; v < kVectors; ++v)
+          acc[v] += *reinterpret_cast<const Floats8*>(entry + 8 * v);
+      }
+      float* row = out + m * width + c0;
+      if (cw == kChunk) {
+        for (int v = 0; v < kVectors; ++v) *reinterpret_cast<Floats8*>(row + 8 * v) = acc[v];
+      } else {  // the last, partial chunk of a row
+        float partial[kChunk];
+        for (int v = 0; v < kVectors; ++v) *reinterpret_cast<Floats8*>(partial + 8 * v) = acc[v];
+        std::copy(partial, partial + cw, row);
+      }
+    }
+  }
+}
+
 // current[j] += sqrt(base_variance + variance[j]) · normals[j] (variance may be null). The
 // file is built with -fno-math-errno (CMakeLists.txt) so that std::sqrt vectorises; it is
 // correctly rounded either way.
@@ -425,14 +478,17 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
   }
 
   const int64_t digit_rows = 2 * steps * mr, width = nr * S * c, reads_width = nr * S;
-  std::vector<float> digits(digit_rows * rows), squares, out(digit_rows * width), variance;
+  // 1-bit digits (the usual bit-serial DAC) go through binary_digit_product as 4-bit codes;
+  // wider digits through sgemm.
+  const bool binary_digits = digit_max == 1;
+  std::vector<float> digits(binary_digits ? 0 : digit_rows * rows), squares,
+      out(digit_rows * width), variance, tables;
+  std::vector<uint8_t> group_codes(binary_digits ? digit_rows * ((rows + 3) / 4) : 0);
   // A read whose digits are all zero drives no current and draws no read noise: with no
   // output noise its ADC code is 0 (nothing to add) and its random numbers are never used.
   std::vector<char> row_is_zero(digit_rows);
   const bool skip_zero_reads = output_sigma == 0.0;
-  // With 1-bit digits v² = v: the variance product reads the digits themselves.
-  const bool square_digits = read_noise && digit_max > 1;
-  if (square_digits) squares.resize(digits.size());
+  if (read_noise && !binary_digits) squares.resize(digits.size());
   if (read_noise) variance.resize(digit_rows * reads_width);
   const bool noisy = read_noise || output_sigma > 0.0;
   std::vector<double> current(reads_width);
@@ -454,25 +510,43 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
         for (int64_t m = 0; m < mr; ++m) {
           const float* code = codes.data() + (m0 + m) * K + r * rows;
           const int64_t digit_row = (phase * steps + t) * mr + m;
-          float* row = digits.data() + digit_row * kb;
           int any = 0;
-          for (int64_t kl = 0; kl < kb; ++kl) {
-            const int value = static_cast<int>(code[kl]);
-            const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
-            const int digit = (magnitude >> (dac_bits * t)) & digit_max;
-            any |= digit;
-            row[kl] = static_cast<float>(digit);
+          if (binary_digits) {
+            uint8_t* row = group_codes.data() + digit_row * ((kb + 3) / 4);
+            for (int64_t g = 0; g * 4 < kb; ++g) row[g] = 0;
+            for (int64_t kl = 0; kl < kb; ++kl) {
+              const int value = static_cast<int>(code[kl]);
+              const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
+              const int digit = (magnitude >> t) & 1;
+              any |= digit;
+              row[kl / 4] |= static_cast<uint8_t>(digit << (kl % 4));
+            }
+          } else {
+            float* row = digits.data() + digit_row * kb;
+            for (int64_t kl = 0; kl < kb; ++kl) {
+              const int value = static_cast<int>(code[kl]);
+              const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
+              const int digit = (magnitude >> (dac_bits * t)) & digit_max;
+              any |= digit;
+              row[kl] = static_cast<float>(digit);
+            }
           }
           row_is_zero[digit_row] = any == 0;
         }
-    single_thread_sgemm(digit_rows, width, kb, digits.data(), kb,
-                        conductance[r].data() + n0 * S * c, N * S * c, out.data(), width);
-    if (read_noise) {
-      if (square_digits)
+    if (binary_digits) {  // with 1-bit digits v² = v: the variance uses the same codes
+      binary_digit_product(group_codes.data(), digit_rows, kb, conductance[r].data() + n0 * S * c,
+                           N * S * c, width, out.data(), tables);
+      if (read_noise)
+        binary_digit_product(group_codes.data(), digit_rows, kb, read_variance[r].data() + n0 * S,
+                             N * S, reads_width, variance.data(), tables);
+    } else {
+      single_thread_sgemm(digit_rows, width, kb, digits.data(), kb,
+                          conductance[r].data() + n0 * S * c, N * S * c, out.data(), width);
+      if (read_noise) {
         for (int64_t i = 0; i < digit_rows * kb; ++i) squares[i] = digits[i] * digits[i];
-      single_thread_sgemm(digit_rows, reads_width, kb,
-                          square_digits ? squares.data() : digits.data(), kb,
-                          read_variance[r].data() + n0 * S, N * S, variance.data(), reads_width);
+        single_thread_sgemm(digit_rows, reads_width, kb, squares.data(), kb,
+                            read_variance[r].data() + n0 * S, N * S, variance.data(), reads_width);
+      }
     }
     for (int phase = 0; phase < 2; ++phase)
       for (int t = 0; t < steps; ++t)

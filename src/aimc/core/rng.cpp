@@ -90,10 +90,20 @@ template <size_t kTerms>
   AIMC_EACH_VECTOR w[v] = -w[v];  // in [0, 22.2]
   AIMC_EACH_VECTOR shifted[v] = w[v] - 2.5f;
   polynomial(kCentral, shifted, p);  // w < 5
+  Ints8 all_central = Ints8{} - 1;
+  AIMC_EACH_VECTOR {
+    central[v] = w[v] < Floats8{} + 5.0f;
+    all_central &= central[v];
+  }
+  bool tail = false;  // any lane in the tail: 2.7 % of vectors of eight
+  for (int l = 0; l < 8; ++l) tail |= all_central[l] == 0;
+  if (!tail) {
+    AIMC_EACH_VECTOR z[v] = 1.41421356f * p[v] * x[v];
+    return;
+  }
   // The tail branch (w >= 5) needs sqrt(w): Newton's iteration on 1/sqrt(w) from the
   // bit-level estimate (relative error 3.5e-2, then 1.8e-3, 5e-6, 4e-11).
   AIMC_EACH_VECTOR {
-    central[v] = w[v] < Floats8{} + 5.0f;
     w[v] = central[v] ? Floats8{} + 5.0f : w[v];
     y[v] = std::bit_cast<Floats8>(0x5F375A86 - (std::bit_cast<Ints8>(w[v]) >> 1));
   }
@@ -155,32 +165,38 @@ void fill_groups_generic(const RngStream& stream, uint64_t first_group, int64_t 
     k1 += 0xBB67AE85u;
   }
   const __m256i lane_offsets = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  for (int64_t g = 0; g < groups; ++g) {
-    const uint64_t first_block = (first_group + g) * 8;
-    // Counters: (block index low, high, 0, 0); eight consecutive blocks never cross a 2^32
-    // boundary inside a group because groups are 8-aligned.
-    __m256i c0 =
-        _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(first_block)), lane_offsets);
-    __m256i c1 = _mm256_set1_epi32(static_cast<int32_t>(first_block >> 32));
-    __m256i c2 = _mm256_setzero_si256(), c3 = _mm256_setzero_si256();
-    for (int round = 0; round < 10; ++round) {
-      __m256i hi0, lo0, hi1, lo1;
-      multiply(c0, mul0, hi0, lo0);
-      multiply(c2, mul1, hi1, lo1);
-      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), round_key0[round]);
-      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), round_key1[round]);
-      c1 = lo1;
-      c3 = lo0;
+  // Two groups per pass: their Philox rounds are independent chains that interleave.
+  constexpr int kPasses = 2;
+  for (int64_t g0 = 0; g0 < groups; g0 += kPasses) {
+    __m256i c0[kPasses], c1[kPasses], c2[kPasses], c3[kPasses];
+    for (int p = 0; p < kPasses; ++p) {
+      // Counters (block index low, high, 0, 0); groups are 8-aligned, so the eight blocks of
+      // one never cross a 2^32 boundary. A pass past the last group is computed, not stored.
+      const uint64_t first_block = (first_group + g0 + p) * 8;
+      c0[p] = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(first_block)), lane_offsets);
+      c1[p] = _mm256_set1_epi32(static_cast<int32_t>(first_block >> 32));
+      c2[p] = _mm256_setzero_si256();
+      c3[p] = _mm256_setzero_si256();
     }
-    Ints8 words[kVectors];
-    words[0] = std::bit_cast<Ints8>(c0);
-    words[1] = std::bit_cast<Ints8>(c1);
-    words[2] = std::bit_cast<Ints8>(c2);
-    words[3] = std::bit_cast<Ints8>(c3);
-    FloatVectors z;
-    normals_from_words(words, z);
-    for (int w = 0; w < 4; ++w)
-      _mm256_storeu_ps(out + g * kGroup + 8 * w, std::bit_cast<__m256>(z[w]));
+    for (int round = 0; round < 10; ++round) {
+      for (int p = 0; p < kPasses; ++p) {
+        __m256i hi0, lo0, hi1, lo1;
+        multiply(c0[p], mul0, hi0, lo0);
+        multiply(c2[p], mul1, hi1, lo1);
+        c0[p] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[p]), round_key0[round]);
+        c2[p] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[p]), round_key1[round]);
+        c1[p] = lo1;
+        c3[p] = lo0;
+      }
+    }
+    for (int p = 0; p < kPasses && g0 + p < groups; ++p) {
+      Ints8 words[kVectors] = {std::bit_cast<Ints8>(c0[p]), std::bit_cast<Ints8>(c1[p]),
+                               std::bit_cast<Ints8>(c2[p]), std::bit_cast<Ints8>(c3[p])};
+      FloatVectors z;
+      normals_from_words(words, z);
+      for (int w = 0; w < 4; ++w)
+        _mm256_storeu_ps(out + (g0 + p) * kGroup + 8 * w, std::bit_cast<__m256>(z[w]));
+    }
   }
 }
 

@@ -223,7 +223,7 @@ class Generator {
     const LayerMapping& layer = mapping_.layers[index];
     const int64_t blocks = layer.groups * layer.row_blocks * layer.col_blocks;
     const int64_t arrays_per_group = layer.slices * kPolarities;
-    const int64_t replicas = layer_replicas(layer);
+    const int64_t replicas = std::max<int64_t>(1, layer.replicas);
     const int64_t vectors = layer.vectors_per_inference;
     const int64_t steps = compiler::input_steps(arch_);
     const int64_t rows_per_array = arch_.array.rows, cols_per_array = arch_.array.cols;

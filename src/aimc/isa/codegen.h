@@ -13,15 +13,6 @@
 
 namespace aimc::isa {
 
-// Weight copies of a layer (LayerMapping::replicas when the mapping has that field, else 1).
-template <typename Layer>
-int64_t layer_replicas(const Layer& layer) {
-  if constexpr (requires { layer.replicas; })
-    return layer.replicas > 0 ? static_cast<int64_t>(layer.replicas) : 1;
-  else
-    return 1;
-}
-
 // The mvm instructions a crossbar layer needs for one inference: one per input vector per
 // (conv group, row block, column block) of its weight matrix. Replicas share the vectors, so
 // they do not change it.

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "aimc/isa/codegen.h"
 
 namespace aimc::isa {
@@ -13,7 +15,8 @@ constexpr int64_t kPolarities = 2;
 
 int64_t used_cells(const compiler::LayerMapping& layer) {
   if (layer.kind != compiler::LayerKind::kCrossbar) return 0;
-  return layer.groups * layer.k * layer.n * layer.slices * kPolarities * layer_replicas(layer);
+  return layer.groups * layer.k * layer.n * layer.slices * kPolarities *
+         std::max<int64_t>(1, layer.replicas);
 }
 
 int64_t provisioned_cells(const compiler::LayerMapping& layer, const arch::Architecture& arch) {
@@ -48,7 +51,7 @@ nlohmann::json mapping_json(const compiler::Mapping& mapping, const arch::Archit
                             {"acam_units", layer.acam_units},
                             {"cores", layer.cores},
                             {"first_core", layer.first_core},
-                            {"replicas", layer_replicas(layer)},
+                            {"replicas", std::max<int64_t>(1, layer.replicas)},
                             {"mvm", mvm_count(layer)},
                             {"acam_searches", layer.searches_per_inference},
                             {"alu_ops", layer.digital_ops_per_inference}};
@@ -130,10 +133,10 @@ std::string mapping_report(const compiler::Mapping& mapping, const arch::Archite
         layer.kind == compiler::LayerKind::kCrossbar
             ? fmt::format("{:.1f}", 100.0 * layer_utilisation(layer, arch))
             : "-";
-    out +=
-        fmt::format("  {:<40} {:<10} {:<8} {:>6} {:>5} {:>6} {:>8} {:>6} {:>8}\n", layer.node,
-                    layer.op, compiler::layer_kind_name(layer.kind), layer.arrays, layer.acam_units,
-                    layer.cores, layer_replicas(layer), utilisation, mvm_count(layer));
+    out += fmt::format("  {:<40} {:<10} {:<8} {:>6} {:>5} {:>6} {:>8} {:>6} {:>8}\n", layer.node,
+                       layer.op, compiler::layer_kind_name(layer.kind), layer.arrays,
+                       layer.acam_units, layer.cores, std::max<int64_t>(1, layer.replicas),
+                       utilisation, mvm_count(layer));
   }
   return out;
 }
