@@ -4,8 +4,9 @@ synthetic100.json, 20 features), on N threads (default 2).
 
     /usr/bin/python3 bench/trees_bench.py [--aimc build/aimc] [--samples 200000] [--threads 2]
 
-Reports, per configuration, the end-to-end samples/s of the command (CSV parse and write
-included) and the samples/s of the prediction itself (from `-v`).
+Reports, per configuration, the end-to-end samples/s of the command (model load, CSV parse
+and write included) and the samples/s of the prediction itself (from `-v`: compilation,
+chip instance and prediction). The machine may be shared: compare binaries in one run.
 """
 import argparse
 import os
@@ -32,16 +33,20 @@ def main():
             for i in range(args.samples):
                 f.write(lines[i % len(lines)] + "\n")
         xtime = os.path.join(ROOT, "presets", "xtime.yaml")
+        # (name, extra arguments, samples: None = all)
         configs = [
-            ("digital reference", []),
-            ("xtime ACAM, noise off (8-bit codes)", ["--arch", xtime]),
+            ("digital reference", [], None),
+            ("xtime ACAM, noise off (8-bit codes)", ["--arch", xtime], None),
             ("xtime ACAM, noise off (16-bit codes, exact)",
-             ["--arch", xtime, "--set", "acam.in_bits=16"]),
-            ("xtime ACAM, threshold noise 0.005 (row matching)",
-             ["--arch", xtime, "--set", "acam.threshold_sigma=0.005"]),
+             ["--arch", xtime, "--set", "acam.in_bits=16"], None),
+            ("xtime ACAM, threshold noise 0.005 (segments)",
+             ["--arch", xtime, "--set", "acam.threshold_sigma=0.005"], None),
+            ("xtime ACAM, threshold + input noise 0.005",
+             ["--arch", xtime, "--set", "acam.threshold_sigma=0.005",
+              "--set", "acam.input_sigma=0.005"], min(args.samples, 50000)),
         ]
-        for name, extra in configs:
-            samples = args.samples if "noise 0" not in name else min(args.samples, 20000)
+        for name, extra, samples in configs:
+            samples = samples or args.samples
             if samples != args.samples:
                 small = os.path.join(tmp, "small.csv")
                 with open(small, "w") as f:

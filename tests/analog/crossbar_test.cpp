@@ -12,18 +12,12 @@
 #include "aimc/core/error.h"
 #include "aimc/core/parallel.h"
 #include "aimc/core/rng.h"
+#include "common/model_config.h"
 
 namespace aimc::analog {
 namespace {
 
-arch::ModelConfig model(std::string name, std::map<std::string, double> params = {},
-                        std::vector<double> coefficients = {}) {
-  arch::ModelConfig config;
-  config.model = std::move(name);
-  config.params = std::move(params);
-  config.coefficients = std::move(coefficients);
-  return config;
-}
+using test::model;
 
 struct Options {
   int rows = 128, cols = 128, cell_bits = 2, in_bits = 8, dac_bits = 1, w_bits = 8;

@@ -16,6 +16,7 @@
 #include "aimc/runtime/executor.h"
 #include "aimc/runtime/kernel.h"
 #include "aimc/runtime/threads.h"
+#include "common/bundled_models.h"
 
 namespace aimc::analog {
 namespace {
@@ -115,11 +116,7 @@ TEST_P(Reproducible, SameSeedSameOutputsAcrossThreadsAndBatchSizes) {
 
 INSTANTIATE_TEST_SUITE_P(Models, Reproducible,
                          testing::Values("vit-fmnist", "cnn-fmnist", "gpt-fortunes"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         test::BundledModelName());
 
 // ideal.yaml: no noise, lossless conversions: the ViT keeps its digital accuracy within
 // 0.1 percentage points on the whole test split.

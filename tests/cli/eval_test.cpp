@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/run_aimc.h"
+#include "common/bundled_models.h"
 
 namespace aimc {
 namespace {
@@ -55,11 +56,7 @@ TEST_P(FullSplit, MetricEqualsTheModelCard) {
 INSTANTIATE_TEST_SUITE_P(Models, FullSplit,
                          ::testing::Values("vit-fmnist", "cnn-fmnist", "mlp-fmnist",
                                            "gpt-fortunes"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         test::BundledModelName());
 
 TEST(Eval, LimitAndBatchDoNotChangeTheCount) {
   EvalRun a = aimc_eval(kSource +

@@ -11,18 +11,12 @@
 #include "aimc/arch/model_registry.h"
 #include "aimc/core/error.h"
 #include "aimc/core/rng.h"
+#include "common/model_config.h"
 
 namespace aimc::device {
 namespace {
 
-arch::ModelConfig model(std::string name, std::map<std::string, double> params = {},
-                        std::vector<double> coefficients = {}) {
-  arch::ModelConfig config;
-  config.model = std::move(name);
-  config.params = std::move(params);
-  config.coefficients = std::move(coefficients);
-  return config;
-}
+using test::model;
 
 TEST(ProgrammingNoise, Formulas) {
   EXPECT_EQ(make_programming_noise(model("none")), nullptr);

@@ -11,6 +11,7 @@
 #include "aimc/runtime/executor.h"
 #include "aimc/runtime/kernel.h"
 #include "aimc/runtime/threads.h"
+#include "common/bundled_models.h"
 
 namespace aimc {
 namespace {
@@ -45,11 +46,7 @@ TEST_P(BundledModel, MatchesPyTorchOnTheStoredSamples) {
 INSTANTIATE_TEST_SUITE_P(Models, BundledModel,
                          ::testing::Values("vit-fmnist", "cnn-fmnist", "mlp-fmnist",
                                            "gpt-fortunes"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         test::BundledModelName());
 
 }  // namespace
 }  // namespace aimc

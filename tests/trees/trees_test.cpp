@@ -3,10 +3,16 @@
 // reference predictor and hand-computed values.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <bit>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 
 #include "aimc/analog/acam_trees.h"
@@ -23,6 +29,9 @@ namespace {
 
 const std::string kData = std::string(AIMC_SOURCE_DIR) + "/tests/data/trees/";
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr analog::AcamTreeSearch kSearches[] = {analog::AcamTreeSearch::kDescent,
+                                                analog::AcamTreeSearch::kSegments,
+                                                analog::AcamTreeSearch::kRows};
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -74,13 +83,13 @@ TEST_P(ReferenceModels, NoiseFreeAcamEqualsReferenceAndXgboost) {
   ir::TreeRows rows = compiler::compile_trees(ref.ensemble, exact_options());
   EXPECT_TRUE(rows.exact);
   std::vector<float> expected = reference_predict(ref);
-  for (bool use_descent : {true, false}) {
+  for (analog::AcamTreeSearch search : kSearches) {
     analog::AcamTrees acam(rows, {}, 1, 0);
-    acam.set_use_descent(use_descent);
+    acam.set_search(search);
     std::vector<float> got(expected.size());
     acam.predict(ref.x.values.data(), ref.x.rows, 0, got.data());
     for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_EQ(got[i], expected[i]) << "output " << i << " descent " << use_descent;
+      ASSERT_EQ(got[i], expected[i]) << "output " << i << " search " << static_cast<int>(search);
       ASSERT_NEAR(got[i], ref.xgb.values[i], 1e-5) << "output " << i;
     }
   }
@@ -212,9 +221,9 @@ TEST(AcamTrees, MissingValuesTakeTheDefaultDirection) {
   const std::vector<std::pair<std::array<float, 2>, float>> cases = {
       {{kNaN, kNaN}, 2.5f}, {{0.2f, kNaN}, 1.5f}, {{kNaN, 5.0f}, 3.5f},
       {{0.5f, 2.0f}, 3.5f}, {{0.7f, 1.9f}, 2.5f}, {{0.49f, 7.0f}, 1.5f}};
-  for (bool use_descent : {true, false}) {
+  for (analog::AcamTreeSearch search : kSearches) {
     analog::AcamTrees acam(rows, {}, 0, 0);
-    acam.set_use_descent(use_descent);
+    acam.set_search(search);
     for (const auto& [x, expected] : cases) {
       float got = 0, reference = 0;
       acam.predict(x.data(), 1, 0, &got);
@@ -312,6 +321,291 @@ TEST(AcamTrees, ResultsDependNeitherOnBatchSizeNorOnThreads) {
   EXPECT_EQ(whole, pieces);
   EXPECT_EQ(whole, serial);
   EXPECT_GT(differing(whole, reference_predict(ref)), 0);  // the noise did act
+}
+
+// A random ensemble: `trees` trees over `features` features, up to `depth` levels (some
+// leaves early), thresholds from a small pool so that trees share them, random default
+// directions; multi:softprob over 3 classes.
+ir::TreeEnsemble random_ensemble(int trees, int features, int depth, std::mt19937& rng,
+                                 std::vector<float>& pool) {
+  std::uniform_real_distribution<float> uniform(-2, 2);
+  pool.clear();
+  for (int i = 0; i < 12; ++i) pool.push_back(uniform(rng));
+  ir::TreeEnsemble ensemble;
+  ensemble.num_feature = features;
+  ensemble.num_class = 3;
+  ensemble.objective = ir::TreeObjective::kMultiSoftprob;
+  for (int t = 0; t < trees; ++t) {
+    ir::Tree tree;
+    // (node, level) to expand.
+    std::vector<std::pair<int32_t, int>> open = {{0, 0}};
+    tree.nodes.resize(1);
+    while (!open.empty()) {
+      auto [node, level] = open.back();
+      open.pop_back();
+      if (level == depth || (level > 1 && rng() % 4 == 0)) {
+        tree.nodes[node].leaf = uniform(rng);
+        continue;
+      }
+      const int32_t left = static_cast<int32_t>(tree.nodes.size());
+      tree.nodes.resize(tree.nodes.size() + 2);
+      ir::TreeNode& split = tree.nodes[node];
+      split.feature = static_cast<int32_t>(rng() % features);
+      split.threshold = pool[rng() % pool.size()];
+      split.left = left;
+      split.right = left + 1;
+      split.default_left = rng() % 2 == 0;
+      open.push_back({left, level + 1});
+      open.push_back({left + 1, level + 1});
+    }
+    ensemble.trees.push_back(tree);
+    ensemble.tree_class.push_back(t % 3);
+  }
+  return ensemble;
+}
+
+// Samples whose values are missing, exactly on a threshold, next to one, or anywhere.
+std::vector<float> random_samples(int64_t samples, int features, const std::vector<float>& pool,
+                                  std::mt19937& rng) {
+  std::uniform_real_distribution<float> uniform(-3, 3);
+  std::vector<float> x(samples * features);
+  for (float& value : x) {
+    switch (rng() % 5) {
+      case 0:
+        value = kNaN;
+        break;
+      case 1:
+        value = pool[rng() % pool.size()];
+        break;
+      case 2:
+        value = std::nextafter(pool[rng() % pool.size()], rng() % 2 ? 1e30f : -1e30f);
+        break;
+      default:
+        value = uniform(rng);
+    }
+  }
+  return x;
+}
+
+// The fast searches (segment bitsets; descent without noise) give the row-by-row search's
+// outputs bit for bit, with and without noise, exact and lossy quantisers, 1 and 2 threads.
+TEST(AcamTrees, FastSearchesEqualRowMatchingOnRandomInputs) {
+  std::mt19937 rng(11);
+  std::vector<float> pool;
+  ir::TreeEnsemble ensemble = random_ensemble(24, 5, 7, rng, pool);
+  const int64_t samples = 300;
+  std::vector<float> x = random_samples(samples, ensemble.num_feature, pool, rng);
+  const std::vector<analog::AcamTreeNoise> noises = {
+      {0, 0}, {0.02, 0}, {0, 0.02}, {0.01, 0.01}, {0.3, 0}};
+  for (int in_bits : {2, 4, 8, 16}) {
+    compiler::TreeCompileOptions options;
+    options.in_bits = in_bits;
+    options.cell_bits = 3;  // several cells per bound, the last one partly used
+    ir::TreeRows rows = compiler::compile_trees(ensemble, options);
+    for (const analog::AcamTreeNoise& noise : noises) {
+      analog::AcamTrees acam(rows, noise, 5, 1);
+      std::vector<float> expected(samples * rows.num_outputs);
+      acam.set_search(analog::AcamTreeSearch::kRows);
+      acam.predict(x.data(), samples, 0, expected.data());
+      for (int variant = 0; variant < 3; ++variant) {
+        // Segments with a checkpoint per segment, then every 4 (rows toggled in between),
+        // then the descent (noise off; with noise it falls back to segments).
+        const analog::AcamTreeSearch search =
+            variant < 2 ? analog::AcamTreeSearch::kSegments : analog::AcamTreeSearch::kDescent;
+        acam.set_search(search);
+        acam.set_segment_spacing(variant == 1 ? 4 : 1);
+        for (int threads : {1, 2}) {
+          set_num_threads(threads);
+          std::vector<float> got(expected.size());
+          acam.predict(x.data(), samples, 0, got.data());
+          for (size_t i = 0; i < got.size(); ++i)
+            ASSERT_EQ(got[i], expected[i])
+                << "output " << i << ", in_bits " << in_bits << ", noise " << noise.threshold_sigma
+                << "/" << noise.input_sigma << ", search " << static_cast<int>(search)
+                << ", threads " << threads;
+        }
+      }
+      set_num_threads(0);
+    }
+  }
+}
+
+// Without noise the descent reaches the reference predictor's leaf on every random sample
+// (values on the thresholds and missing ones included), in every batch split.
+TEST(AcamTrees, DescentEqualsReferenceInAnyBatchSplit) {
+  std::mt19937 rng(12);
+  std::vector<float> pool;
+  ir::TreeEnsemble ensemble = random_ensemble(10, 4, 5, rng, pool);
+  const int64_t samples = 203;  // not a multiple of the lanes or of the blocks
+  std::vector<float> x = random_samples(samples, ensemble.num_feature, pool, rng);
+  std::vector<float> expected(samples * ensemble.num_outputs());
+  ir::predict_reference(ensemble, x.data(), samples, expected.data());
+  compiler::TreeCompileOptions options;
+  ir::TreeRows rows = compiler::compile_trees(ensemble, options);
+  ASSERT_TRUE(rows.exact);
+  analog::AcamTrees acam(rows, {}, 0, 0);
+  for (int64_t batch : {int64_t{1}, int64_t{7}, int64_t{64}, int64_t{65}, samples}) {
+    std::vector<float> got(expected.size());
+    for (int64_t s = 0; s < samples; s += batch) {
+      const int64_t count = std::min(batch, samples - s);
+      acam.predict(x.data() + s * rows.num_feature, count, s, got.data() + s * rows.num_outputs);
+    }
+    EXPECT_EQ(got, expected) << "batch " << batch;
+  }
+}
+
+// A row matches under threshold noise exactly when every stored bound admits the code:
+// the segment search's matches (through the outputs) follow a hand-made noisy interval.
+TEST(AcamTrees, SegmentsFollowNoisyBoundsOnIntegerCodes) {
+  ir::TreeEnsemble ensemble = hand_tree();
+  ir::TreeRows rows = compiler::compile_trees(ensemble, {});
+  for (uint64_t trial = 0; trial < 20; ++trial) {
+    analog::AcamTrees acam(rows, {0.002, 0}, 3, trial);
+    for (float x0 : {0.2f, 0.5f, 0.7f, kNaN})
+      for (float x1 : {1.0f, 2.0f, 3.0f, kNaN}) {
+        const std::array<float, 2> x = {x0, x1};
+        float expected = rows.base_margin;
+        for (int64_t r : acam.matched_rows(x.data(), 0)) expected += rows.leaf[r];
+        acam.set_search(analog::AcamTreeSearch::kSegments);
+        float got = 0;
+        acam.predict(x.data(), 1, 0, &got);
+        EXPECT_EQ(got, expected) << trial << ": " << x0 << "," << x1;
+      }
+  }
+}
+
+TEST(CsvMatrix, ParallelParserEqualsTheReferenceParser) {
+  const std::vector<std::string> cells = {
+      "1",    " 2.5 ",  "+3", "-4e-3", "",       "nan",  "NaN ", "\t7\r", "x",  "1 2",
+      "+-5",  "inf",    "1e", "++1",   "nan(1)", "0x10", ".5",   "5.",    "-0", "+",
+      "1e40", " nan x", "-",  "1e-50", "3.25",   "NAN",  " ",    "-nan"};
+  const std::vector<std::string> good = {"1",     " 2.5 ", "+3", "-4e-3", "",   "nan",   "NaN ",
+                                         "\t7\r", "+-5",   ".5", "5.",    "-0", "1e-50", " "};
+  std::mt19937 rng(5);
+  auto compare = [](const std::string& text) {
+    std::string expected_error, got_error;
+    frontend::CsvMatrix expected, got;
+    try {
+      expected = frontend::parse_csv_matrix_reference(text, "t.csv");
+    } catch (const Error& e) {
+      expected_error = e.what();
+    }
+    try {
+      got = frontend::parse_csv_matrix(text, "t.csv");
+    } catch (const Error& e) {
+      got_error = e.what();
+    }
+    ASSERT_EQ(got_error, expected_error) << text;
+    ASSERT_EQ(got.rows, expected.rows) << text;
+    ASSERT_EQ(got.cols, expected.cols) << text;
+    ASSERT_EQ(got.values.size(), expected.values.size()) << text;
+    // Bit for bit (NaN included).
+    ASSERT_EQ(std::memcmp(got.values.data(), expected.values.data(), got.values.size() * 4), 0)
+        << text;
+  };
+  for (int trial = 0; trial < 3000; ++trial) {
+    const bool valid = trial % 2 == 0;
+    const std::vector<std::string>& from = valid ? good : cells;
+    const int rows = 1 + static_cast<int>(rng() % 4), cols = 1 + static_cast<int>(rng() % 3);
+    std::string text;
+    for (int r = 0; r < rows; ++r) {
+      const int row_cols = rng() % 10 == 0 ? cols + 1 : cols;
+      for (int c = 0; c < row_cols; ++c) text += (c ? "," : "") + from[rng() % from.size()];
+      text += rng() % 5 == 0 ? "\r\n" : "\n";
+    }
+    if (rng() % 3 == 0) text += "\n \n";
+    compare(text);
+  }
+  // Several chunks of 1 MiB: valid, then with a fault deep inside.
+  std::string big;
+  for (int r = 0; big.size() < 3'500'000; ++r)
+    big += fmt::format("{},{:.7g},,nan,{}\n", r, r * 0.37f, -r);
+  compare(big);
+  frontend::CsvMatrix parsed = frontend::parse_csv_matrix(big, "t.csv");
+  EXPECT_EQ(parsed.values[5 * 1000 + 1], 1000 * 0.37f);
+  big[big.size() * 2 / 3] = 'y';
+  compare(big);
+}
+
+// The fast number parser returns std::from_chars' float for every decimal: short and long
+// mantissas, leading zeros, exponents in and out of the fast range, float halfway points.
+TEST(CsvMatrix, NumbersEqualFromChars) {
+  std::mt19937 rng(21);
+  std::vector<std::string> numbers = {"16777217",
+                                      "16777219",
+                                      "-16777217",
+                                      "33554434",
+                                      "0.000000059604644775390625",
+                                      "1.00000005960464477539",
+                                      "3.4028235e38",
+                                      "3.4028236e38",
+                                      "1e-38",
+                                      "1.17549435e-38",
+                                      "1e-45",
+                                      "7e-46",
+                                      "1e39",
+                                      "0.0",
+                                      "-0.",
+                                      "00012.50",
+                                      "1e22",
+                                      "1e23",
+                                      "123456789012345",
+                                      "1234567890123456",
+                                      "9007199254740993",
+                                      "4.2e-22",
+                                      "4.2e-23",
+                                      "1E5",
+                                      "2e+3"};
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t bits = static_cast<uint32_t>(rng());
+    float value;
+    std::memcpy(&value, &bits, 4);
+    if (!std::isfinite(value)) continue;
+    numbers.push_back(fmt::format("{:.{}g}", value, 1 + rng() % 12));
+    std::string digits = std::to_string(rng() % 100000000);
+    numbers.push_back(digits.substr(0, 1 + rng() % digits.size()) + "." + digits + "e" +
+                      std::to_string(static_cast<int>(rng() % 50) - 25));
+  }
+  // Out of range for a float: an error (tested above); left out here.
+  std::vector<std::string> valid;
+  std::vector<float> expected;
+  for (const std::string& number : numbers) {
+    float value = 0;
+    auto result = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (result.ec != std::errc() || !std::isfinite(value)) continue;
+    ASSERT_EQ(result.ptr, number.data() + number.size()) << number;
+    valid.push_back(number);
+    expected.push_back(value);
+  }
+  ASSERT_GT(valid.size(), 30000u);
+  std::string text;
+  for (const std::string& number : valid) text += number + "\n";
+  frontend::CsvMatrix parsed = frontend::parse_csv_matrix(text, "n.csv");
+  ASSERT_EQ(parsed.rows, static_cast<int64_t>(valid.size()));
+  for (size_t i = 0; i < valid.size(); ++i)
+    ASSERT_EQ(std::bit_cast<uint32_t>(parsed.values[i]), std::bit_cast<uint32_t>(expected[i]))
+        << valid[i];
+}
+
+TEST(CsvMatrix, FormatsAsPrintfG9) {
+  std::mt19937 rng(9);
+  std::vector<float> values = {0.0f,    -0.0f,        1.0f,
+                               0.1f,    123456789.0f, 1e-45f,
+                               3.4e38f, -1.5e-7f,     std::numeric_limits<float>::infinity(),
+                               kNaN};
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t bits = static_cast<uint32_t>(rng());
+    float value;
+    std::memcpy(&value, &bits, 4);
+    values.push_back(value);
+  }
+  std::string expected;
+  for (float v : values)
+    expected += std::isnan(v) ? std::string("nan\n") : fmt::format("{:.9g}\n", v);
+  EXPECT_EQ(frontend::format_csv_matrix(values.data(), static_cast<int64_t>(values.size()), 1),
+            expected);
+  std::vector<float> table = {1, 2, 3, 4, 5, 6};
+  EXPECT_EQ(frontend::format_csv_matrix(table.data(), 2, 3), "1,2,3\n4,5,6\n");
 }
 
 TEST(TreeCost, FollowsTheXtimePowerModel) {

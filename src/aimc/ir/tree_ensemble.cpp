@@ -46,11 +46,12 @@ void apply_link(TreeObjective objective, float* margins, int32_t outputs) {
         margins[k] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(margins[k]))));
       return;
     case TreeObjective::kMultiSoftprob: {
+      // The exponentials are computed twice rather than stored: no allocation per sample.
       double top = *std::max_element(margins, margins + outputs);
       double sum = 0;
-      std::vector<double> e(outputs);
-      for (int32_t k = 0; k < outputs; ++k) sum += e[k] = std::exp(margins[k] - top);
-      for (int32_t k = 0; k < outputs; ++k) margins[k] = static_cast<float>(e[k] / sum);
+      for (int32_t k = 0; k < outputs; ++k) sum += std::exp(margins[k] - top);
+      for (int32_t k = 0; k < outputs; ++k)
+        margins[k] = static_cast<float>(std::exp(margins[k] - top) / sum);
       return;
     }
     case TreeObjective::kRegSquaredError:
