@@ -8,9 +8,10 @@ digital one measured in the same process (the eval JSON holds both). Goal (issue
         [--limit 10000] [--breakdown] [--aimc build/aimc]
 
 --breakdown adds race.yaml variants that switch parts of the simulation off, so that the
-ratio can be split into its causes: the per-read Gaussian draws and the read-variance
-product (device.read off), the 7 input steps x 2 phases x 4 weight slices of reads per MAC
-(8-bit DAC, one phase count unchanged), and the ACAM units (mapping to digital).
+ratio can be split into its causes: the per-read Gaussian draws and read-variance products
+(device.read off), the ACAM units (their ops digital), both (what is left is the crossbar
+reads themselves: 7 input steps x 2 phases x 4 weight slices, each read through the ADC),
+and a one-shot 8-bit DAC (one step per phase instead of 7).
 """
 import argparse
 import json
@@ -24,6 +25,9 @@ BREAKDOWN = [
     ("race, ACAM ops digital", "presets/race.yaml",
      ["mapping.gelu=digital", "mapping.softmax=digital", "mapping.layer_norm=digital",
       "mapping.matmul=digital"]),
+    ("race, read off, ACAM digital", "presets/race.yaml",
+     ["device.read=none", "mapping.gelu=digital", "mapping.softmax=digital",
+      "mapping.layer_norm=digital", "mapping.matmul=digital"]),
     ("race, one-shot 8-bit DAC", "presets/race.yaml", ["input.dac_bits=7"]),
 ]
 
