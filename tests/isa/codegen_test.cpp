@@ -150,9 +150,14 @@ std::unique_ptr<ir::Graph> load_bundled(const std::string& name) {
 class BundledModel : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(BundledModel, ProgramsMatchTheMappingAndRoundTrip) {
-  const auto& [model, preset] = GetParam();
+  const auto& [model, preset_and_override] = GetParam();
   auto graph = load_bundled(model);
-  arch::Architecture arch = arch::load_architecture(kSource + "/presets/" + preset);
+  // "preset.yaml" or "preset.yaml:key.path=value" (one --set override).
+  const size_t colon = preset_and_override.find(':');
+  const std::string preset = preset_and_override.substr(0, colon);
+  std::vector<std::string> overrides;
+  if (colon != std::string::npos) overrides.push_back(preset_and_override.substr(colon + 1));
+  arch::Architecture arch = arch::load_architecture(kSource + "/presets/" + preset, overrides);
   compiler::Mapping mapping = compiler::map_graph(*graph, arch);
   ProgramSet set = generate_programs(*graph, mapping, arch);
 
@@ -258,7 +263,9 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple("cnn-fmnist.onnx", "race.yaml"),
                       // 16 arrays per group on 8-array cores: each group spans two cores.
                       std::make_tuple("cnn-fmnist.onnx", "isaac.yaml"),
-                      std::make_tuple("gpt-fortunes.onnx", "race.yaml")),
+                      std::make_tuple("gpt-fortunes.onnx", "race.yaml"),
+                      // Q·Kᵀ and A·V on arrays written per inference.
+                      std::make_tuple("vit-fmnist.onnx", "race.yaml:dmmul.mode=crossbar")),
     [](const auto& info) {
       std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param);
       for (char& c : name)

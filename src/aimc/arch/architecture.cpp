@@ -718,14 +718,16 @@ void emit_model(YAML::Emitter& out, const std::string& key, const ModelConfig& m
 }  // namespace
 
 const std::vector<std::string>& component_names() {
-  static const std::vector<std::string> names = {"crossbar", "dac",    "adc", "shift_add",
-                                                 "acam",     "buffer", "alu", "router"};
+  static const std::vector<std::string> names = {
+      "crossbar", "crossbar_write", "dac", "adc", "shift_add", "acam", "buffer", "alu", "router"};
   return names;
 }
 
 std::string component_action(const std::string& component) {
   static const std::map<std::string, std::string> actions = {
       {"crossbar", "one read of one array (all its columns)"},
+      {"crossbar_write",
+       "energy: one cell written; latency: one row written (dmmul.mode crossbar operands)"},
       {"dac", "one row driven for one input step"},
       {"adc", "one conversion"},
       {"shift_add", "one ADC output shifted and accumulated"},
@@ -815,7 +817,7 @@ std::string describe_schema() {
       "\ncomponents (<name>: the action its energy and latency are per; one instance's "
       "leakage and area):\n";
   for (const std::string& name : component_names())
-    out += fmt::format("  {:<10} {}\n", name, component_action(name));
+    out += fmt::format("  {:<14} {}\n", name, component_action(name));
   out += "\nModels (device slots also accept `none`, which takes no parameters):\n";
   std::string slot;
   for (const ModelSpec& spec : model_specs()) {

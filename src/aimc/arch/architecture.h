@@ -125,10 +125,11 @@ struct ComponentCost {
 };
 
 // Component names in the `components:` section, each with the action it is charged for:
-// crossbar (one read of one array), dac (one row driven for one step), adc (one conversion),
-// shift_add (one accumulated ADC output), acam (one search of one function unit), buffer
-// (one byte read or written), alu (one digital operation on one element), router (one bit
-// over one hop).
+// crossbar (one read of one array), crossbar_write (energy per cell written, latency per row
+// written: the operands of dmmul.mode crossbar), dac (one row driven for one step), adc (one
+// conversion), shift_add (one accumulated ADC output), acam (one search of one function
+// unit), buffer (one byte read or written), alu (one digital operation on one element),
+// router (one bit over one hop).
 const std::vector<std::string>& component_names();
 std::string component_action(const std::string& component);
 

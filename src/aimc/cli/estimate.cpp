@@ -5,6 +5,7 @@
 // breakdowns by component and by layer (docs/cost-model.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -225,16 +226,18 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
     fmt::print("  {:<22} {:>12.4g} {:>12.4g} {:>9.4g}x\n", "energy / inference J", c.energy_j,
                gpu->energy_j, ratio.energy_ratio);
   }
-  fmt::print("\n  {:<10} {:>12} {:>12} {:>12} {:>8}\n", "component", "actions/inf", "energy J",
+  fmt::print("\n  {:<14} {:>12} {:>12} {:>12} {:>8}\n", "component", "actions/inf", "energy J",
              "area mm^2", "energy%");
   for (const cost::ComponentTotal& t : c.by_component)
-    fmt::print("  {:<10} {:>12.4g} {:>12.4g} {:>12.4g} {:>7.1f}%\n", t.component, t.actions,
+    fmt::print("  {:<14} {:>12.4g} {:>12.4g} {:>12.4g} {:>7.1f}%\n", t.component, t.actions,
                t.energy_j, t.area_m2 * 1e6, c.energy_j > 0 ? 100.0 * t.energy_j / c.energy_j : 0.0);
-  fmt::print("\n  {:<28} {:<12} {:<8} {:>7} {:>6} {:>8} {:>6} {:>12} {:>12}\n", "layer", "op",
-             "kind", "arrays", "cores", "replicas", "hops", "latency s", "energy J");
+  size_t name_width = 5;  // the longest layer name, so that the columns stay aligned
+  for (const cost::LayerCost& l : c.by_layer) name_width = std::max(name_width, l.node.size());
+  fmt::print("\n  {:<{}} {:<12} {:<8} {:>7} {:>6} {:>8} {:>6} {:>12} {:>12}\n", "layer", name_width,
+             "op", "kind", "arrays", "cores", "replicas", "hops", "latency s", "energy J");
   for (const cost::LayerCost& l : c.by_layer)
-    fmt::print("  {:<28} {:<12} {:<8} {:>7} {:>6} {:>8} {:>6.3g} {:>12.4g} {:>12.4g}\n", l.node,
-               l.op, compiler::layer_kind_name(l.kind), l.arrays, l.cores, l.replicas,
+    fmt::print("  {:<{}} {:<12} {:<8} {:>7} {:>6} {:>8} {:>6.3g} {:>12.4g} {:>12.4g}\n", l.node,
+               name_width, l.op, compiler::layer_kind_name(l.kind), l.arrays, l.cores, l.replicas,
                l.hops_per_transfer, l.latency_s, l.energy_j);
   return 0;
 }

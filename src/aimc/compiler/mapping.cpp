@@ -86,6 +86,46 @@ int64_t matmul_macs(const ir::Node& node) {
   return elements_per_inference(node.output(0)) * last_dim(node.input(0));
 }
 
+bool is_crossbar_dmmul(const ir::Node& node, const arch::Architecture& arch) {
+  return node.op == "matmul" && arch.placement("matmul") == Placement::kAcam &&
+         arch.dmmul == arch::DmmulMode::kCrossbar;
+}
+
+// A data-dependent product y = A·B on crossbars (dmmul.mode crossbar, ANALOG_MODEL.md §3):
+// every [K, N] matrix of B is a weight matrix of its own (a group, as in a grouped conv),
+// written into its arrays for each inference, then read by its rows of A.
+void map_crossbar_matmul(const ir::Node& node, const arch::Architecture& arch,
+                         LayerMapping& layer) {
+  const ir::Value* operand = node.input(1);
+  if (!operand || !operand->shape || operand->shape->size() < 2)
+    throw_bad_input("{}: dmmul.mode crossbar needs a second operand of rank >= 2", node.describe());
+  const ir::SymShape& shape = *operand->shape;
+  auto known_or_one = [](const ir::Dim& dim) {
+    return dim.known() ? std::max<int64_t>(1, dim.value) : 1;
+  };
+  layer.kind = LayerKind::kCrossbar;
+  layer.k = known_or_one(shape[shape.size() - 2]);
+  layer.n = known_or_one(shape.back());
+  // Matrices of B per inference (a symbolic batch counts as 1).
+  layer.groups = std::max<int64_t>(1, elements_per_inference(operand) / (layer.k * layer.n));
+  layer.macs_per_inference = matmul_macs(node);
+  layer.row_blocks = ceil_div(layer.k, arch.array.rows);
+  layer.col_blocks = ceil_div(layer.n, arch.array.cols);
+  layer.slices = weight_slices(arch);
+  layer.arrays = layer.groups * layer.row_blocks * layer.col_blocks * layer.slices * 2;
+  // Rows of A per matrix of B (all of A's rows when B is broadcast over A's batch).
+  layer.vectors_per_inference =
+      layer.output_elements / std::max<int64_t>(1, layer.groups * layer.n);
+  layer.digital_ops_per_inference = layer.output_elements;  // dequantisation
+  if (operand->is_constant()) {
+    layer.weight_elements = operand->constant.numel();  // resident, programmed once
+  } else {
+    // Every used cell of both polarities and every slice, row by row in each array.
+    layer.cells_written_per_inference = layer.groups * layer.k * layer.n * layer.slices * 2;
+    layer.rows_written_per_inference = layer.groups * layer.k * layer.col_blocks * layer.slices * 2;
+  }
+}
+
 // Fills an ACAM layer; returns false when `node` is not an ACAM-capable op placed on ACAM.
 bool map_acam(const ir::Node& node, const arch::Architecture& arch, LayerMapping& layer) {
   int64_t elements = layer.output_elements;
@@ -213,8 +253,11 @@ void replicate_bottlenecks(Mapping& mapping, const arch::Architecture& arch,
   std::priority_queue<std::pair<double, int64_t>, std::vector<std::pair<double, int64_t>>,
                       decltype(slower)>
       queue(slower);
+  // A layer whose arrays are written per inference is not copied: each copy would have to
+  // be written with the same operand, for every inference.
   for (size_t i = 0; i < mapping.layers.size(); ++i)
-    if (mapping.layers[i].kind == LayerKind::kCrossbar)
+    if (mapping.layers[i].kind == LayerKind::kCrossbar &&
+        mapping.layers[i].cells_written_per_inference == 0)
       queue.push({time_of(mapping.layers[i]), static_cast<int64_t>(i)});
   while (!queue.empty()) {
     LayerMapping& layer = mapping.layers[static_cast<size_t>(queue.top().second)];
@@ -335,10 +378,15 @@ Mapping map_graph(const ir::Graph& graph, const arch::Architecture& arch,
     if (crossbar) {
       map_crossbar(node, arch, layer);
       layer.cores = ceil_div(layer.arrays, arch.chip.arrays_per_core);
+    } else if (is_crossbar_dmmul(node, arch)) {
+      map_crossbar_matmul(node, arch, layer);
+      layer.cores = ceil_div(layer.arrays, arch.chip.arrays_per_core);
     } else if (map_acam(node, arch, layer)) {
       layer.cores = ceil_div(layer.acam_units, arch.chip.acam_units_per_core);
     } else {
-      // Digital: one ALU operation per MAC, else per output element (ASSUMPTION).
+      // Digital: one ALU operation per MAC, else per output element (ASSUMPTION). A matmul
+      // with dmmul.mode digital lands here: int8 MACs (ANALOG_MODEL.md §3), one ALU
+      // operation each, like any other digital MAC.
       int64_t macs = 0;
       if (node.op == "linear" || node.op == "matmul") macs = matmul_macs(node);
       if (node.op == "conv" && node.input(1) && node.input(1)->shape) {

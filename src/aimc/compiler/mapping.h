@@ -31,6 +31,12 @@ struct LayerMapping {
   // Copies of the layer's weights (crossbar layers; 1 otherwise). Each copy processes
   // ceil(vectors_per_inference * batch / replicas) of the input vectors.
   int64_t replicas = 1;
+  // Crossbar layers of a data-dependent product (matmul with dmmul.mode crossbar: the
+  // second operand, K or V, is the "weight", `groups` [K, N] matrices of it per inference):
+  // the cells and the row writes (all arrays) that store it, for every inference. 0 for a
+  // resident weight. Such a layer is never replicated: its operand changes per inference.
+  int64_t cells_written_per_inference = 0;
+  int64_t rows_written_per_inference = 0;
   // ACAM layers: function units and the searches one inference needs.
   int64_t acam_units = 0;
   int64_t acam_rows_per_unit = 0;  // upper bound 2^in_bits * out_bits / 2
@@ -66,7 +72,8 @@ struct MappingOptions {
   MappingOptions(int64_t chips_available) : chips(chips_available) {}  // NOLINT
 
   int64_t chips = 1;  // chips available; the mapping fails when it needs more
-  // Copies of the slowest crossbar layers in the spare cores of the chips the model needs.
+  // Copies of the slowest crossbar layers in the spare cores of the chips the model needs
+  // (never of a layer whose arrays are written per inference).
   bool replicate = true;
   // At most this many replicas added in all (-1: until the bottleneck cannot be sped up or
   // the spare cores run out). Lets tests walk the greedy sequence one replica at a time.
@@ -122,6 +129,8 @@ int64_t input_steps(const arch::Architecture& arch);
 // does not depend on analog/ (which builds the real tables).
 int64_t acam_rows_upper_bound(const arch::AcamConfig& acam);
 
+// A matmul placed on `acam` with dmmul.mode crossbar becomes a crossbar layer whose weight is
+// its second operand (docs/cost-model.md §1).
 // Throws Error(kBadInput) when a crossbar-placed node's weight is not constant, when an
 // ACAM-placed node finds no ACAM units on the chip, or when the model needs more cores than
 // options.chips chips hold (the message gives arrays and cores needed and available).

@@ -25,6 +25,13 @@ int64_t tiles_spanned(const compiler::LayerMapping& layer, const arch::ChipConfi
          layer.first_core / chip.cores_per_tile + 1;
 }
 
+// Row writes one inference waits for in a layer whose operand is written per inference:
+// the arrays write in parallel, each its rows one after the other (docs/cost-model.md §3).
+int64_t write_rows_in_sequence(const compiler::LayerMapping& layer,
+                               const arch::Architecture& arch) {
+  return std::min<int64_t>(layer.k, arch.array.rows);
+}
+
 // Action counts and latency of one layer for `batch` inferences.
 LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architecture& arch,
                      int64_t batch, int64_t alu_lanes) {
@@ -57,6 +64,15 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
     const double replica_steps =
         static_cast<double>(compiler::vectors_per_replica(layer, batch)) * steps_per_vector;
     analog_s = replica_steps * read_step_s(arch, std::min<int64_t>(arch.array.cols, layer.n));
+    // An operand written per inference (dmmul.mode crossbar): every cell, for every inference
+    // of the batch, before that inference's reads. Each array writes its rows one after the
+    // other, all columns of a row at once, and the arrays write in parallel (ASSUMPTION), so
+    // an inference waits for the tallest array: min(K, rows) row writes.
+    if (layer.cells_written_per_inference > 0) {
+      cost.actions["crossbar_write"] = static_cast<double>(layer.cells_written_per_inference) * b;
+      analog_s += b * static_cast<double>(write_rows_in_sequence(layer, arch)) *
+                  arch.component("crossbar_write").latency;
+    }
   } else if (layer.kind == LayerKind::kAcam) {
     cost.actions["acam"] = static_cast<double>(layer.searches_per_inference) * b;
     analog_s = cost.actions["acam"] * arch.component("acam").latency /
@@ -116,6 +132,7 @@ std::map<std::string, double> component_instances(const arch::Architecture& arch
   const double cores = static_cast<double>(chip.tiles) * chip.cores_per_tile;
   const double arrays = cores * chip.arrays_per_core;
   return {{"crossbar", arrays},
+          {"crossbar_write", arrays},  // the write drivers of each array
           {"dac", arrays * arch.array.rows},
           {"adc", arrays * chip.adcs_per_array},
           {"shift_add", arrays * chip.adcs_per_array},  // one per ADC (ASSUMPTION)

@@ -266,9 +266,13 @@ class Generator {
         for (int64_t i = 0; i < my_vectors; ++i) {
           const int64_t vector = replica + i * replicas;
           for (const Group& group : groups) {
-            const int64_t src = input + ((vector * layer.groups + group.g) * layer.k +
-                                         group.row_block * rows_per_array) *
-                                            element_bytes_;
+            // The input row this group reads: conv's patches hold every group's channels
+            // ([vector, group, K]); a matmul's A holds its matrices one after the other
+            // ([group, vector, K]).
+            const int64_t row =
+                layer.op == "matmul" ? group.g * vectors + vector : vector * layer.groups + group.g;
+            const int64_t src =
+                input + (row * layer.k + group.row_block * rows_per_array) * element_bytes_;
             const int64_t dst =
                 partials +
                 (((i * layer.groups + group.g) * layer.row_blocks + group.row_block) * layer.n +
