@@ -215,6 +215,11 @@ struct CrossbarLayer::Impl {
   int64_t run(const std::vector<float>& codes, int64_t M, int64_t first_row,
               const RngStream& noise_stream, std::vector<double>& acc,
               std::vector<int64_t>* histogram) const;
+  // Merged reads whose whole K fits one exact product: y = s_x s_w (x_q · levels) c + b with
+  // the product written straight into y (no double accumulator: with one product it would
+  // hold the same float sums), tiled as run() does.
+  void run_merged_into(const std::vector<float>& codes, const std::vector<double>& scales,
+                       int64_t M, float* y) const;
   double histogram_range() const { return 2.0 * full_scale; }
 };
 
@@ -605,6 +610,28 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
   return clipped;
 }
 
+void CrossbarLayer::Impl::run_merged_into(const std::vector<float>& codes,
+                                          const std::vector<double>& scales, int64_t M,
+                                          float* y) const {
+  const int64_t K = in_features, N = out_features;
+  const int64_t m_tiles = ceil_div(M, kDigitRowsPerTile),
+                n_tiles = ceil_div(N, kGemmColumnsPerTile);
+  parallel_for(0, m_tiles * n_tiles, 1, [&](int64_t task) {
+    const int64_t m0 = task / n_tiles * kDigitRowsPerTile,
+                  n0 = task % n_tiles * kGemmColumnsPerTile;
+    const int64_t m1 = std::min(M, m0 + kDigitRowsPerTile),
+                  n1 = std::min(N, n0 + kGemmColumnsPerTile);
+    single_thread_sgemm(m1 - m0, n1 - n0, K, codes.data() + m0 * K, K, merged_levels.data() + n0, N,
+                        y + m0 * N + n0, N);
+    for (int64_t m = m0; m < m1; ++m)
+      for (int64_t n = n0; n < n1; ++n)
+        y[m * N + n] =
+            static_cast<float>(scales[m] * weight_scale[n] * static_cast<double>(y[m * N + n]) *
+                                   drift_compensation[n] +
+                               bias[n]);
+  });
+}
+
 int64_t CrossbarLayer::Impl::run(const std::vector<float>& codes, int64_t M, int64_t first_row,
                                  const RngStream& noise_stream, std::vector<double>& acc,
                                  std::vector<int64_t>* histogram) const {
@@ -719,6 +746,14 @@ Tensor CrossbarLayer::forward(const Tensor& x, int64_t first_row) {
   std::vector<float> codes;
   std::vector<double> scales;
   s.quantise_inputs(x, codes, scales);
+  const int64_t reads = M * s.reads_per_row();
+  stats_.reads += reads;
+  stats_.adc_conversions += reads * N;
+  if (s.merged && s.merged_rows_per_product >= K) {
+    Tensor y(DType::kF32, {M, N});
+    s.run_merged_into(codes, scales, M, y.data<float>());
+    return y;
+  }
   std::vector<double> acc(M * N, 0.0);
   const int64_t clipped = s.run(
       codes, M, first_row, RngStream(s.key.seed, s.key.trial, s.key.node, "read"), acc, nullptr);
@@ -730,9 +765,6 @@ Tensor CrossbarLayer::forward(const Tensor& x, int64_t first_row) {
       out[m * N + n] = static_cast<float>(
           scales[m] * s.weight_scale[n] * acc[m * N + n] * s.drift_compensation[n] + s.bias[n]);
 
-  const int64_t reads = M * s.reads_per_row();
-  stats_.reads += reads;
-  stats_.adc_conversions += reads * N;
   stats_.adc_clipped += clipped;
   return y;
 }
