@@ -12,6 +12,7 @@
 #include "aimc/analog/executor.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
+#include "aimc/cli/trial_summary.h"
 #include "aimc/core/progress.h"
 #include "aimc/data/dataset.h"
 #include "aimc/runtime/executor.h"
@@ -53,30 +54,6 @@ std::string metric_text(const data::Dataset& dataset, const data::Score& score) 
                        score.samples);
   return fmt::format("{:.4f} bits per character, perplexity {:.4f} ({} predictions)",
                      score.bits_per_char(), score.perplexity(), score.predictions);
-}
-
-struct Summary {
-  double mean = 0, std = 0, min = 0, max = 0;
-};
-
-// Mean, sample standard deviation (n - 1; 0 for one value), min and max.
-Summary summarize(const std::vector<double>& values) {
-  Summary s;
-  if (values.empty()) return s;
-  s.min = *std::min_element(values.begin(), values.end());
-  s.max = *std::max_element(values.begin(), values.end());
-  for (double v : values) s.mean += v;
-  s.mean /= static_cast<double>(values.size());
-  if (values.size() > 1) {
-    double ss = 0;
-    for (double v : values) ss += (v - s.mean) * (v - s.mean);
-    s.std = std::sqrt(ss / static_cast<double>(values.size() - 1));
-  }
-  return s;
-}
-
-nlohmann::json summary_json(const Summary& s) {
-  return {{"mean", s.mean}, {"std", s.std}, {"min", s.min}, {"max", s.max}};
 }
 
 // JSON has no infinity: an error-free layer reports null.
@@ -177,7 +154,7 @@ int run_eval(const EvalOptions& options, const GlobalOptions& global) {
 
   std::vector<double> values;
   for (const data::Score& s : trials) values.push_back(metric_value(*dataset, s));
-  const Summary summary = summarize(values);
+  const TrialSummary summary = summarize_trials(values);
 
   if (options.json) {
     nlohmann::json digital_json = metric_json(*dataset, digital);
@@ -194,13 +171,13 @@ int run_eval(const EvalOptions& options, const GlobalOptions& global) {
                                     {"arch_file", options.arch},
                                     {"trials", options.trials},
                                     {"seed", options.seed},
-                                    {dataset->metric(), summary_json(summary)},
+                                    {dataset->metric(), trial_summary_json(summary)},
                                     {"per_trial", per_trial},
                                     {"seconds", analog_seconds}};
       if (dataset->metric() == "bits_per_char") {
         std::vector<double> ppl;
         for (const data::Score& s : trials) ppl.push_back(s.perplexity());
-        analog_json["perplexity"] = summary_json(summarize(ppl));
+        analog_json["perplexity"] = trial_summary_json(summarize_trials(ppl));
       }
       result["analog"] = analog_json;
       nlohmann::json layer_json = nlohmann::json::array();

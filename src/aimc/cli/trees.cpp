@@ -15,6 +15,7 @@
 #include "aimc/analog/acam_trees.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
+#include "aimc/cli/trial_summary.h"
 #include "aimc/compiler/tree_compiler.h"
 #include "aimc/core/error.h"
 #include "aimc/core/npy.h"
@@ -140,39 +141,23 @@ int run_eval(const TreesOptions& options, const GlobalOptions& global) {
       std::fprintf(stderr, "aimc: trial %lld: %.6g\n", static_cast<long long>(trial),
                    per_trial.back());
   }
-  // Mean and sample variance (n - 1, as `aimc eval`); exactly 0 when every trial agrees.
-  const double n = static_cast<double>(per_trial.size());
-  double mean = 0, variance = 0;
-  for (double v : per_trial) mean += v;
-  mean /= n;
-  const bool all_equal = std::adjacent_find(per_trial.begin(), per_trial.end(),
-                                            std::not_equal_to<>()) == per_trial.end();
-  if (all_equal) mean = per_trial.front();
-  if (per_trial.size() > 1 && !all_equal)
-    for (double v : per_trial) variance += (v - mean) * (v - mean) / (n - 1);
+  const TrialSummary summary = summarize_trials(per_trial);
   const char* name =
       ensemble.objective == ir::TreeObjective::kRegSquaredError ? "rmse" : "accuracy";
   if (options.json) {
-    nlohmann::json result = {{"model", options.model},
-                             {"objective", ir::objective_name(ensemble.objective)},
-                             {"metric", name},
-                             {"samples", x.rows},
-                             {"in_bits", rows.in_bits},
-                             {"exact_quantisation", rows.exact},
-                             {"digital", digital},
-                             {"acam",
-                              {{"mean", mean},
-                               {"std", std::sqrt(variance)},
-                               {"min", *std::min_element(per_trial.begin(), per_trial.end())},
-                               {"max", *std::max_element(per_trial.begin(), per_trial.end())},
-                               {"trials", per_trial}}}};
+    nlohmann::json result = {
+        {"model", options.model},  {"objective", ir::objective_name(ensemble.objective)},
+        {"metric", name},          {"samples", x.rows},
+        {"in_bits", rows.in_bits}, {"exact_quantisation", rows.exact},
+        {"digital", digital},      {"acam", trial_summary_json(summary)}};
+    result["acam"]["trials"] = per_trial;
     std::cout << result.dump(2) << "\n";
   } else {
     std::cout << fmt::format("{} samples, {} ({})\n", x.rows, name,
                              ir::objective_name(ensemble.objective));
     std::cout << fmt::format("digital: {:.6g}\n", digital);
-    std::cout << fmt::format("acam:    {:.6g} ± {:.3g} over {} trial(s){}\n", mean,
-                             std::sqrt(variance), per_trial.size(),
+    std::cout << fmt::format("acam:    {:.6g} ± {:.3g} over {} trial(s){}\n", summary.mean,
+                             summary.std, per_trial.size(),
                              rows.exact ? "" : " (in_bits too few: quantisation is lossy)");
   }
   return 0;
