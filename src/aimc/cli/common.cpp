@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 #include "aimc/cli/commands.h"
 #include "aimc/frontend/onnx_import.h"
@@ -22,6 +23,24 @@ std::unique_ptr<ir::Graph> load_model(const std::string& path, bool verbose) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "aimc: loaded %s (%zu nodes) in %.3f s\n", path.c_str(),
                  graph->nodes().size(), seconds);
+  }
+  return graph;
+}
+
+// The model for one inference: every symbolic dimension of the inputs (the batch) bound to 1
+// before canonicalisation, so that shape computations fold and every layer's size is known.
+std::unique_ptr<ir::Graph> load_model_for_one_inference(const std::string& path) {
+  std::unique_ptr<ir::Graph> graph = frontend::load_onnx(path);
+  std::map<std::string, int64_t> bindings;
+  for (const ir::Value* input : graph->inputs)
+    if (input->shape)
+      for (const ir::Dim& dim : *input->shape)
+        if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
+  try {
+    ir::infer_shapes(*graph, bindings);
+    passes::canonicalize(*graph, runtime::evaluate_node);
+  } catch (const Error& e) {
+    rethrow_with_context(e, path);
   }
   return graph;
 }

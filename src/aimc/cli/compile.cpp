@@ -40,24 +40,6 @@ struct CompileOptions {
   bool no_replicate = false;
 };
 
-// As `aimc estimate`: symbolic input dimensions (the batch) bound to 1, so every layer's
-// size is known.
-std::unique_ptr<ir::Graph> load_model_for_one_inference(const std::string& path) {
-  std::unique_ptr<ir::Graph> graph = frontend::load_onnx(path);
-  std::map<std::string, int64_t> bindings;
-  for (const ir::Value* input : graph->inputs)
-    if (input->shape)
-      for (const ir::Dim& dim : *input->shape)
-        if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
-  try {
-    ir::infer_shapes(*graph, bindings);
-    passes::canonicalize(*graph, runtime::evaluate_node);
-  } catch (const Error& e) {
-    rethrow_with_context(e, path);
-  }
-  return graph;
-}
-
 std::optional<analog::AcamFunction> acam_function(const std::string& name) {
   static const std::map<std::string, analog::AcamFunction> kFunctions = {
       {"exp", analog::AcamFunction::kExp},

@@ -75,24 +75,6 @@ nlohmann::json baseline_json(const cost::GpuCost& gpu, const cost::GpuSpec& spec
           {"energy_ratio", c.energy_ratio}};
 }
 
-// The model for one inference: every symbolic dimension of the inputs (the batch) bound to 1
-// before canonicalisation, so that shape computations fold and every layer's size is known.
-std::unique_ptr<ir::Graph> load_model_for_one_inference(const std::string& path) {
-  std::unique_ptr<ir::Graph> graph = frontend::load_onnx(path);
-  std::map<std::string, int64_t> bindings;
-  for (const ir::Value* input : graph->inputs)
-    if (input->shape)
-      for (const ir::Dim& dim : *input->shape)
-        if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
-  try {
-    ir::infer_shapes(*graph, bindings);
-    passes::canonicalize(*graph, runtime::evaluate_node);
-  } catch (const Error& e) {
-    rethrow_with_context(e, path);
-  }
-  return graph;
-}
-
 int run_peak(const arch::Architecture& arch, const EstimateOptions& options) {
   cost::PeakPerformance peak = cost::estimate_peak(arch);
   if (options.json) {
