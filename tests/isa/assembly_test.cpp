@@ -58,7 +58,7 @@ TEST(Assembly, WritesOneInstructionPerLineInOperandOrder) {
   EXPECT_EQ(write_assembly(program),
             ".core 2\n.tile 0\n.chip 0\n.layer fc\n"
             "mvm group=1 rows=128 cols=64 steps=7 src=16 dst=32\n"
-            ".layer \nhalt\n");
+            ".layer\nhalt\n");
 }
 
 TEST(Assembly, ReadsCommentsBlankLinesAndAnyOperandOrder) {

@@ -47,7 +47,7 @@ std::string write_assembly(const Program& program, const std::string& header) {
   for (const Instruction& instruction : program.instructions) {
     if (instruction.layer != layer) {
       layer = instruction.layer;
-      out += ".layer " + layer + "\n";
+      out += layer.empty() ? std::string(".layer\n") : ".layer " + layer + "\n";  // bare: none
     }
     out += opcode_name(instruction.opcode);
     if (instruction.opcode == Opcode::kAlu)
