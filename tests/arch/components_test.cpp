@@ -82,6 +82,67 @@ TEST(ChipSection, ValidationErrorsNameTheKey) {
   EXPECT_NE(describe_schema().find("chip.adcs_per_array"), std::string::npos);
 }
 
+TEST(ChipSection, NetworkAndBufferDefaultsValuesAndRoundTrip) {
+  Architecture defaults = parse_architecture("", "x.yaml");
+  EXPECT_EQ(defaults.chip.network.topology, NetworkTopology::kMesh);
+  EXPECT_EQ(defaults.chip.network.link_width, 32);
+  EXPECT_EQ(defaults.chip.buffer.bytes_per_core, 2048);
+  EXPECT_EQ(defaults.chip.buffer.width_bits, 256);
+
+  Architecture arch = parse_architecture(
+      "chip:\n"
+      "  network: {topology: ring, link_width: 64}\n"
+      "  buffer: {bytes_per_core: 65536, width_bits: 128}\n",
+      "x.yaml");
+  EXPECT_EQ(arch.chip.network.topology, NetworkTopology::kRing);
+  EXPECT_EQ(arch.chip.network.link_width, 64);
+  EXPECT_EQ(arch.chip.buffer.bytes_per_core, 65536);
+  EXPECT_EQ(arch.chip.buffer.width_bits, 128);
+  // A section given in part keeps the other key's default.
+  EXPECT_EQ(parse_architecture("chip: {network: {link_width: 8}}", "x.yaml").chip.network.topology,
+            NetworkTopology::kMesh);
+
+  Architecture again = parse_architecture(to_yaml(arch), "round_trip.yaml");
+  EXPECT_EQ(again.chip.network.topology, NetworkTopology::kRing);
+  EXPECT_EQ(again.chip.network.link_width, 64);
+  EXPECT_EQ(again.chip.buffer.bytes_per_core, 65536);
+  EXPECT_EQ(again.chip.buffer.width_bits, 128);
+
+  Architecture overridden = parse_architecture(
+      "", "x.yaml", {"chip.network.topology=ring", "chip.buffer.width_bits=512"});
+  EXPECT_EQ(overridden.chip.network.topology, NetworkTopology::kRing);
+  EXPECT_EQ(overridden.chip.buffer.width_bits, 512);
+}
+
+TEST(ChipSection, NetworkAndBufferErrorsNameTheKey) {
+  EXPECT_EQ(error_of("chip: {network: {topology: ring2}}\n"),
+            "x.yaml: chip.network.topology: unknown value \"ring2\" (expected one of: mesh, "
+            "ring) (did you mean ring?)");
+  EXPECT_EQ(error_of("chip: {network: {topology: torus}}\n"),
+            "x.yaml: chip.network.topology: unknown value \"torus\" (expected one of: mesh, "
+            "ring)");
+  EXPECT_EQ(error_of("chip: {network: {link_widht: 8}}\n"),
+            "x.yaml: chip.network.link_widht: unknown key (did you mean chip.network.link_width?)");
+  EXPECT_EQ(error_of("chip: {network: {link_width: 0}}\n"),
+            "x.yaml: chip.network.link_width: 0 is out of range [1, 1048576]");
+  EXPECT_EQ(error_of("chip: {network: {link_width: 1.5}}\n"),
+            "x.yaml: chip.network.link_width: expected an integer, got \"1.5\"");
+  EXPECT_EQ(error_of("chip: {network: mesh}\n"),
+            "x.yaml: chip.network: expected a mapping, got a scalar");
+  EXPECT_EQ(error_of("chip: {netwrok: {topology: mesh}}\n"),
+            "x.yaml: chip.netwrok: unknown key (did you mean chip.network?)");
+  EXPECT_EQ(error_of("chip: {buffer: {bytes_per_cor: 8}}\n"),
+            "x.yaml: chip.buffer.bytes_per_cor: unknown key (did you mean "
+            "chip.buffer.bytes_per_core?)");
+  EXPECT_EQ(error_of("chip: {buffer: {bytes_per_core: 0}}\n"),
+            "x.yaml: chip.buffer.bytes_per_core: 0 is out of range [1, 1099511627776]");
+  EXPECT_EQ(error_of("chip: {buffer: {width_bits: wide}}\n"),
+            "x.yaml: chip.buffer.width_bits: expected an integer, got \"wide\"");
+  for (const char* key : {"chip.network.topology", "chip.network.link_width",
+                          "chip.buffer.bytes_per_core", "chip.buffer.width_bits"})
+    EXPECT_NE(describe_schema().find(key), std::string::npos) << key;
+}
+
 TEST(ChipSection, PresetsCarryTheirNumbers) {
   Architecture isaac = load_architecture(kPresets + "isaac.yaml");
   EXPECT_EQ(isaac.chip.tiles, 168);
@@ -95,6 +156,15 @@ TEST(ChipSection, PresetsCarryTheirNumbers) {
   Architecture race = load_architecture(kPresets + "race.yaml");
   EXPECT_GT(race.chip.acam_units_per_core, 0);
   EXPECT_GT(race.component("acam").energy, 0.0);
+  for (const Architecture* arch : {&isaac, &puma, &race}) {
+    EXPECT_EQ(arch->chip.network.topology, NetworkTopology::kMesh) << arch->name;
+    EXPECT_EQ(arch->chip.network.link_width, 32) << arch->name;
+    EXPECT_EQ(arch->chip.buffer.bytes_per_core, 2048) << arch->name;
+    EXPECT_EQ(arch->chip.buffer.width_bits, 256) << arch->name;
+  }
+  // ISAAC's eDRAM: 20.45 pJ per 256-bit access, given per byte.
+  EXPECT_NEAR(isaac.component("buffer").energy * isaac.chip.buffer.width_bits / 8, 20.45e-12,
+              0.01e-12);
 }
 
 }  // namespace

@@ -128,7 +128,9 @@ TEST(Dmmul, CrossbarMatmulWriteAndReadCostByHand) {
     const double conversions = steps * 2 * 2 * 4 * 17;  // heads x row blocks x S x N
     const double writes = 4352 * b;                     // cells, every inference
     const double alu_ops = 2 * 17 * 17 * b;             // dequantise every output
-    const double bytes = (2 * 17 * 16 + 2 * 17 * 17) * b;  // a in, y out, 8-bit
+    // a in, y out, 8-bit, in 256-bit accesses (chip.buffer.width_bits' default) of 32 x 1e-13 J.
+    const double accesses =
+        std::ceil(2 * 17 * 16 * 8 * b / 256) + std::ceil(2 * 17 * 17 * 8 * b / 256);
     const auto& actions = c.by_layer.at(0).actions;
     EXPECT_EQ(actions.at("crossbar"), reads);
     EXPECT_EQ(actions.at("dac"), dacs);
@@ -136,9 +138,9 @@ TEST(Dmmul, CrossbarMatmulWriteAndReadCostByHand) {
     EXPECT_EQ(actions.at("shift_add"), conversions);
     EXPECT_EQ(actions.at("crossbar_write"), writes);
     EXPECT_EQ(actions.at("alu"), alu_ops);
-    EXPECT_EQ(actions.at("buffer"), bytes);
+    EXPECT_EQ(actions.at("buffer"), accesses);
     const double dynamic = reads * 1e-12 + dacs * 1e-15 + conversions * (2e-12 + 1e-14) +
-                           writes * 2e-12 + alu_ops * 1e-12 + bytes * 1e-13;
+                           writes * 2e-12 + alu_ops * 1e-12 + accesses * 32 * 1e-13;
     EXPECT_NEAR(c.dynamic_j, dynamic / b, 1e-12 * dynamic);
     EXPECT_NEAR(c.by_layer.at(0).energy_by_component_j.at("crossbar_write"), 4352 * 2e-12, 1e-24);
     // Per inference: the arrays write in parallel, each min(16, 8) = 8 rows of 50 ns, then

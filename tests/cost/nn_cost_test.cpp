@@ -150,16 +150,19 @@ TEST(NnCost, LinearLayerEnergyLatencyAreaByHand) {
   for (int64_t batch : {1, 3}) {
     cost::NnCost c = cost::estimate_nn(mapping, arch, batch);
     const double b = static_cast<double>(batch);
-    const double steps = 4 * b * 2 * 7;                  // vectors x phases x DAC steps
-    const double reads = steps * 32;                     // every array, every step
-    const double dacs = steps * 256 * 2 * 4 * 2;         // K rows x col blocks x slices x 2
-    const double conversions = steps * 2 * 4 * 200;      // row blocks x slices x N columns
-    const double alu_ops = 4 * 200 * b;                  // dequantise + bias per output
-    const double bytes = (4 * 256 + 4 * 200) * b * 1.0;  // 8-bit activations in and out
+    const double steps = 4 * b * 2 * 7;              // vectors x phases x DAC steps
+    const double reads = steps * 32;                 // every array, every step
+    const double dacs = steps * 256 * 2 * 4 * 2;     // K rows x col blocks x slices x 2
+    const double conversions = steps * 2 * 4 * 200;  // row blocks x slices x N columns
+    const double alu_ops = 4 * 200 * b;              // dequantise + bias per output
+    // 8-bit activations in and out, in accesses of 256 bits (the default chip.buffer.width_bits)
+    // of 32 x 1e-13 J: 4 x 256 x 8 bits = 32 accesses per inference, 4 x 200 x 8 = 25.
+    const double accesses = std::ceil(4 * 256 * 8 * b / 256) + std::ceil(4 * 200 * 8 * b / 256);
     // The output leaves the chip (a graph output): no on-chip transfer, no router bit-hops.
     const double bits = 0;
     const double dynamic = reads * 1e-12 + dacs * 1e-15 + conversions * 2e-12 +
-                           conversions * 1e-14 + alu_ops * 1e-12 + bytes * 1e-13 + bits * 1e-15;
+                           conversions * 1e-14 + alu_ops * 1e-12 + accesses * 32 * 1e-13 +
+                           bits * 1e-15;
     // Read step: max(100 ns crossbar, 128 columns / (2 polarities x 1 ADC) x 1 ns = 64 ns).
     const double latency = steps * 1e-7;
     EXPECT_NEAR(c.latency_s, latency, 1e-12 * latency);
@@ -182,9 +185,35 @@ TEST(NnCost, LinearLayerEnergyLatencyAreaByHand) {
     EXPECT_EQ(actions.at("adc"), conversions);
     EXPECT_EQ(actions.at("shift_add"), conversions);
     EXPECT_EQ(actions.at("alu"), alu_ops);
-    EXPECT_EQ(actions.at("buffer"), bytes);
+    EXPECT_EQ(actions.at("buffer"), accesses);
     EXPECT_EQ(actions.at("router"), bits);
+    // One vector: 256 B in + 200 B out fits the default 2048 B buffer.
+    EXPECT_DOUBLE_EQ(c.by_layer.at(0).vector_bytes, 456.0);
+    EXPECT_TRUE(c.warnings.empty());
   }
+}
+
+// Buffer accesses round up to whole accesses of chip.buffer.width_bits, each costing
+// energy x width_bits / 8; a vector larger than a core's buffer is a warning, not an error.
+TEST(NnCost, BufferAccessesAndFitByHand) {
+  auto graph = one_linear(false);
+  arch::Architecture arch =
+      hand_arch({"chip.buffer.width_bits=48", "chip.buffer.bytes_per_core=400"});
+  cost::NnCost c = cost::estimate_nn(compiler::map_graph(*graph, arch), arch, 1);
+  // Input 4 x 256 x 8 = 8192 bits -> ceil(170.67) = 171 accesses; output 4 x 200 x 8 = 6400
+  // bits -> ceil(133.33) = 134.
+  EXPECT_EQ(c.by_layer.at(0).actions.at("buffer"), 171.0 + 134.0);
+  EXPECT_NEAR(c.by_layer.at(0).energy_by_component_j.at("buffer"), 305 * 6 * 1e-13, 1e-25);
+  EXPECT_DOUBLE_EQ(cost::energy_per_action(arch, "buffer"), 6e-13);
+  EXPECT_DOUBLE_EQ(cost::buffer_accesses(arch, 48), 1.0);
+  EXPECT_DOUBLE_EQ(cost::buffer_accesses(arch, 49), 2.0);
+  // 256 B + 200 B = 456 B > 400 B.
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("456 B"), std::string::npos) << c.warnings[0];
+  EXPECT_NE(c.warnings[0].find("chip.buffer.bytes_per_core"), std::string::npos);
+  // Exactly full fits.
+  arch::Architecture exact = hand_arch({"chip.buffer.bytes_per_core=456"});
+  EXPECT_TRUE(cost::estimate_nn(compiler::map_graph(*graph, exact), exact, 1).warnings.empty());
 }
 
 TEST(NnCost, AcamLayerByHand) {
@@ -411,7 +440,8 @@ TEST(Placement, SnakeOrderKeepsConsecutiveTilesAdjacent) {
 TEST(Placement, TwoLayersHopsEnergyAndLatencyByHand) {
   auto graph = linear_chain({256, 200, 100});
   arch::Architecture arch =
-      hand_arch({"chip.tiles=4", "chip.cores_per_tile=1", "components.router.latency=1e-8"});
+      hand_arch({"chip.tiles=4", "chip.cores_per_tile=1", "components.router.latency=1e-8",
+                 "chip.clock_hz=1e8", "chip.network.link_width=8"});
   compiler::Mapping mapping = compiler::map_graph(*graph, arch, no_replication());
   ASSERT_EQ(mapping.layers.size(), 2u);
   const compiler::LayerMapping& fc1 = mapping.layers[0];
@@ -428,10 +458,68 @@ TEST(Placement, TwoLayersHopsEnergyAndLatencyByHand) {
   const double bit_hops = 4 * 200 * 8 * 1.5;
   EXPECT_DOUBLE_EQ(c.by_layer[0].actions.at("router"), bit_hops);
   EXPECT_NEAR(c.by_layer[0].energy_by_component_j.at("router"), bit_hops * 1e-15, 1e-27);
-  // The routers of fc1's 2 tiles forward in parallel: 9600 bit-hops x 10 ns / 2 = 48 us,
-  // longer than its 56 reads of 100 ns.
-  EXPECT_NEAR(c.by_layer[0].latency_s, bit_hops * 1e-8 / 2, 1e-15);
+  // Store-and-forward over fc1's 2 tile links of 8 bits per 10 ns cycle: 6400 bits take
+  // ceil(6400 / 16) = 400 cycles = 4 us per hop, plus the 10 ns router delay, over 1.5 hops:
+  // 6.015 us, longer than its 56 reads of 100 ns (5.6 us).
+  const double network_s = 1.5 * (400 * 1e-8 + 1e-8);
+  EXPECT_NEAR(c.by_layer[0].network_s, network_s, 1e-15);
+  EXPECT_NEAR(c.by_layer[0].latency_s, network_s, 1e-15);
   EXPECT_NEAR(c.by_layer[1].latency_s, 4 * 2 * 7 * 1e-7, 1e-15);
+}
+
+// Ring: hops = min(|a - b|, tiles - |a - b|); mesh: Manhattan distance on the snake grid.
+TEST(Placement, RingAndMeshHopsByHand) {
+  arch::ChipConfig mesh;
+  mesh.tiles = 9;  // 3 x 3: tile 5 at (0, 1), tile 8 at (2, 2)
+  arch::ChipConfig ring = mesh;
+  ring.network.topology = arch::NetworkTopology::kRing;
+  EXPECT_EQ(compiler::tile_hops(0, 8, mesh), 4);
+  EXPECT_EQ(compiler::tile_hops(0, 8, ring), 1);
+  EXPECT_EQ(compiler::tile_hops(0, 5, mesh), 1);
+  EXPECT_EQ(compiler::tile_hops(0, 5, ring), 4);
+  EXPECT_EQ(compiler::tile_hops(2, 6, ring), 4);
+  EXPECT_EQ(compiler::tile_hops(6, 2, ring), 4);
+  EXPECT_EQ(compiler::tile_hops(3, 3, ring), 0);
+  // Chip 0's tile 1 to chip 1's tile 8: one chip boundary + min(7, 2) = 3.
+  EXPECT_EQ(compiler::tile_hops(1, 17, ring), 3);
+  for (int64_t tiles : {1, 2, 5, 16})
+    for (int64_t a = 0; a < tiles; ++a)
+      for (int64_t b = 0; b < tiles; ++b) {
+        ring.tiles = tiles;
+        const int64_t apart = std::abs(a - b);
+        EXPECT_EQ(compiler::tile_hops(a, b, ring), std::min(apart, tiles - apart));
+      }
+}
+
+// fc1 (2 cores) on tiles 0 and 1 of 5, fc3 (1 core) on tile 2, fc2 (1 core) on tile 3.
+// fc1 -> fc2: ring 0->3 = min(3, 2) = 2 and 1->3 = 2, mean 2; mesh (3 columns; tile 3 at
+// (2, 1)): 3 and 2, mean 2.5. fc2 -> fc3: 1 hop on both.
+TEST(Placement, RingVersusMeshNetworkLatencyByHand) {
+  auto graph = linear_chain({256, 200, 100, 50});
+  for (const char* topology : {"mesh", "ring"}) {
+    SCOPED_TRACE(topology);
+    const bool is_ring = std::string(topology) == "ring";
+    arch::Architecture arch = hand_arch({"chip.tiles=5", "chip.cores_per_tile=1",
+                                         std::string("chip.network.topology=") + topology});
+    compiler::Mapping mapping = compiler::map_graph(*graph, arch, no_replication());
+    ASSERT_EQ(mapping.layers.size(), 3u);
+    ASSERT_EQ(mapping.layers[0].cores, 2);
+    ASSERT_EQ(mapping.layers[1].cores, 1);
+    ASSERT_EQ(mapping.layers[2].cores, 1);
+    compiler::place_layers(mapping, arch.chip, {0, 2, 1});
+    EXPECT_EQ(mapping.layers[1].first_core, 3);
+    const double fc1_hops = is_ring ? 2.0 : 2.5;
+    EXPECT_DOUBLE_EQ(mapping.layers[0].hops_per_transfer, fc1_hops);
+    EXPECT_DOUBLE_EQ(mapping.layers[1].hops_per_transfer, 1.0);
+    cost::NnCost c = cost::estimate_nn(mapping, arch, 1);
+    // fc1: 4 x 200 x 8 = 6400 bits over its 2 tile links of 32 bits per 1 ns cycle:
+    // ceil(6400 / 64) = 100 cycles = 100 ns per hop (router latency 0).
+    EXPECT_NEAR(c.by_layer[0].network_s, fc1_hops * 100e-9, 1e-18);
+    EXPECT_DOUBLE_EQ(c.by_layer[0].actions.at("router"), 6400 * fc1_hops);
+    // fc2: 4 x 100 x 8 = 3200 bits, one link: 100 cycles, 1 hop.
+    EXPECT_NEAR(c.by_layer[1].network_s, 100e-9, 1e-18);
+    EXPECT_DOUBLE_EQ(c.by_layer[2].network_s, 0.0);  // a graph output
+  }
 }
 
 // Graph order along the snake never moves more data than shuffled layer orders.

@@ -112,7 +112,14 @@ const std::vector<KeyDoc>& key_docs() {
       {"chip.acam_units_per_core", "int", "0", "", "[0, 65536]", "ACAM function units per core"},
       {"chip.adcs_per_array", "float", "1", "", "(0, 65536]",
        "ADCs per crossbar array; below 1: one ADC shared by several arrays"},
-      {"chip.clock_hz", "float", "1e+09", "Hz", "> 0", "digital clock"},
+      {"chip.clock_hz", "float", "1e+09", "Hz", "> 0", "digital clock (also the network's)"},
+      {"chip.network.topology", "enum", "mesh", "", "mesh | ring",
+       "tile network: mesh (snake-order grid) or ring"},
+      {"chip.network.link_width", "int", "32", "bit/cycle", "[1, 1048576]",
+       "bits one link moves per clock cycle"},
+      {"chip.buffer.bytes_per_core", "int", "2048", "B", "[1, 2^40]",
+       "local buffer of each core; a vector's input + output should fit"},
+      {"chip.buffer.width_bits", "int", "256", "bit", "[1, 1048576]", "bits per buffer access"},
       {"components.<name>.energy", "float", "0", "J", ">= 0", "energy per action"},
       {"components.<name>.leakage", "float", "0", "W", ">= 0", "leakage power per instance"},
       {"components.<name>.area", "float", "0", "m^2", ">= 0", "area per instance"},
@@ -293,7 +300,11 @@ class Reader {
       if (name == text) return value;
       valid.push_back(name);
     }
-    fail(path, fmt::format("unknown value \"{}\" (expected one of: {})", text, join(valid)));
+    std::string message =
+        fmt::format("unknown value \"{}\" (expected one of: {})", text, join(valid));
+    std::string close = suggestion("", text, valid);
+    if (close.rfind("(did", 0) == 0) message += " " + close;
+    fail(path, message);
   }
 
   // A model slot: `{model: NAME, param: value, ...}` or the bare model name. `extra_keys` are
@@ -380,6 +391,8 @@ const std::vector<std::pair<std::string, DriftCompensation>> kCompensations = {
     {"per_column", DriftCompensation::kPerColumn}};
 const std::vector<std::pair<std::string, AcamEncoding>> kEncodings = {
     {"gray", AcamEncoding::kGray}, {"binary", AcamEncoding::kBinary}};
+const std::vector<std::pair<std::string, NetworkTopology>> kTopologies = {
+    {"mesh", NetworkTopology::kMesh}, {"ring", NetworkTopology::kRing}};
 const std::vector<std::pair<std::string, DmmulMode>> kDmmulModes = {
     {"digital", DmmulMode::kDigital},
     {"log_acam", DmmulMode::kLogAcam},
@@ -650,6 +663,24 @@ Architecture read_architecture(const YAML::Node& root, const std::string& source
       if (!(c.clock_hz > 0.0))
         reader.fail("chip.clock_hz", fmt::format("{} must be > 0", chip["clock_hz"].Scalar()));
     }
+    if (YAML::Node network = reader.section(chip, "network", "chip.network")) {
+      reader.check_keys(network, "chip.network", child_keys("chip.network"));
+      if (network["topology"])
+        c.network.topology =
+            reader.read_enum(network["topology"], "chip.network.topology", kTopologies);
+      if (network["link_width"])
+        c.network.link_width =
+            reader.read_small_int(network["link_width"], "chip.network.link_width", 1, 1 << 20);
+    }
+    if (YAML::Node buffer = reader.section(chip, "buffer", "chip.buffer")) {
+      reader.check_keys(buffer, "chip.buffer", child_keys("chip.buffer"));
+      if (buffer["bytes_per_core"])
+        c.buffer.bytes_per_core = reader.read_int(
+            buffer["bytes_per_core"], "chip.buffer.bytes_per_core", 1, int64_t{1} << 40);
+      if (buffer["width_bits"])
+        c.buffer.width_bits =
+            reader.read_small_int(buffer["width_bits"], "chip.buffer.width_bits", 1, 1 << 20);
+    }
   }
 
   for (const std::string& name : component_names()) arch.components[name] = ComponentCost{};
@@ -732,9 +763,12 @@ std::string component_action(const std::string& component) {
       {"adc", "one conversion"},
       {"shift_add", "one ADC output shifted and accumulated"},
       {"acam", "one search of one ACAM function unit"},
-      {"buffer", "one byte read or written"},
+      {"buffer",
+       "one access of chip.buffer.width_bits bits (energy: per byte, so an access costs energy x "
+       "width_bits / 8)"},
       {"alu", "one digital operation on one element"},
-      {"router", "one bit over one hop"}};
+      {"router",
+       "energy: one bit over one hop; latency: the router's delay per hop of a transfer"}};
   auto it = actions.find(component);
   AIMC_ASSERT(it != actions.end(), "unknown component \"{}\"", component);
   return it->second;
@@ -925,6 +959,15 @@ std::string to_yaml(const Architecture& arch) {
   out << YAML::Key << "acam_units_per_core" << YAML::Value << arch.chip.acam_units_per_core;
   out << YAML::Key << "adcs_per_array" << YAML::Value << format_double(arch.chip.adcs_per_array);
   out << YAML::Key << "clock_hz" << YAML::Value << format_double(arch.chip.clock_hz);
+  out << YAML::Key << "network" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "topology" << YAML::Value
+      << enum_name(arch.chip.network.topology, kTopologies);
+  out << YAML::Key << "link_width" << YAML::Value << arch.chip.network.link_width;
+  out << YAML::EndMap;
+  out << YAML::Key << "buffer" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "bytes_per_core" << YAML::Value << arch.chip.buffer.bytes_per_core;
+  out << YAML::Key << "width_bits" << YAML::Value << arch.chip.buffer.width_bits;
+  out << YAML::EndMap;
   out << YAML::EndMap;
 
   out << YAML::Key << "components" << YAML::Value << YAML::BeginMap;

@@ -29,6 +29,7 @@ enum class DriftCompensation { kNone, kGlobal, kPerColumn };
 enum class AcamEncoding { kGray, kBinary };              // acam.encoding
 enum class DmmulMode { kDigital, kLogAcam, kCrossbar };  // dmmul.mode
 enum class Placement { kCrossbar, kAcam, kDigital };     // mapping.<op kind>
+enum class NetworkTopology { kMesh, kRing };             // chip.network.topology
 
 struct ArrayConfig {
   int rows = 128;
@@ -104,6 +105,20 @@ struct AcamArrayConfig {
   double cell_area = 0.0;          // m^2 per cell (column x row); 0: unknown, area not reported
 };
 
+// The on-chip network between the tiles (docs/cost-model.md §1, §3).
+struct NetworkConfig {
+  // mesh: the tiles on a grid of ceil(sqrt(tiles)) columns in snake order; ring: tile i
+  // linked to tiles i-1 and i+1 (mod tiles).
+  NetworkTopology topology = NetworkTopology::kMesh;
+  int link_width = 32;  // bits per clock cycle per link
+};
+
+// Each core's local buffer (docs/cost-model.md §3).
+struct BufferConfig {
+  int64_t bytes_per_core = 2048;  // bytes; a vector's input + output should fit
+  int width_bits = 256;           // bits per access
+};
+
 // The hardware hierarchy the cost model and the mapper count on (docs/cost-model.md):
 // chip -> tiles -> cores -> crossbar arrays and ACAM function units.
 struct ChipConfig {
@@ -112,7 +127,9 @@ struct ChipConfig {
   int arrays_per_core = 16;     // crossbar arrays
   int acam_units_per_core = 0;  // ACAM function units (one function table each)
   double adcs_per_array = 1.0;  // fractional: one ADC shared by 1/adcs_per_array arrays
-  double clock_hz = 1e9;        // Hz, the digital clock
+  double clock_hz = 1e9;        // Hz, the digital clock (and the network's)
+  NetworkConfig network;
+  BufferConfig buffer;
 };
 
 // One component of the library: what one action costs and what one instance leaks and
@@ -128,8 +145,9 @@ struct ComponentCost {
 // crossbar (one read of one array), crossbar_write (energy per cell written, latency per row
 // written: the operands of dmmul.mode crossbar), dac (one row driven for one step), adc (one
 // conversion), shift_add (one accumulated ADC output), acam (one search of one function
-// unit), buffer (one byte read or written), alu (one digital operation on one element),
-// router (one bit over one hop).
+// unit), buffer (one access of chip.buffer.width_bits bits; its energy is given per byte, so an
+// access costs energy x width_bits / 8), alu (one digital operation on one element), router
+// (one bit over one hop; its latency is the router delay per hop of a transfer).
 const std::vector<std::string>& component_names();
 std::string component_action(const std::string& component);
 

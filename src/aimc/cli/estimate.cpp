@@ -128,6 +128,7 @@ nlohmann::json cost_json(const cost::NnCost& c, const compiler::Mapping& mapping
           {"tiles", mapping.tiles_used},
           {"replicas_added", mapping.replicas_added},
           {"element_hops", compiler::element_hops(mapping)},
+          {"warnings", c.warnings},
           {"latency_s", c.latency_s},
           {"interval_s", c.interval_s},
           {"throughput_inf_per_s", c.throughput},
@@ -195,6 +196,7 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
   fmt::print("  {:<22} {:.4g} mm^2\n", "area", c.area_m2 * 1e6);
   fmt::print("  {:<22} {} added, {:.4g} element-hops / inference on the network\n", "replicas",
              mapping.replicas_added, compiler::element_hops(mapping));
+  for (const std::string& warning : c.warnings) fmt::print("  warning: {}\n", warning);
   if (gpu) {
     const Comparison ratio = compare(c, *gpu);
     fmt::print("\n  baseline {} (roofline: {:.4g} TFLOP/s, {:.4g} GB/s, {:.4g} W TDP)\n",

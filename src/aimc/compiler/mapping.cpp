@@ -208,10 +208,18 @@ int64_t mesh_hops(MeshPosition a, MeshPosition b) {
   return std::abs(a.x - b.x) + std::abs(a.y - b.y);
 }
 
+int64_t tile_hops(int64_t a, int64_t b, const arch::ChipConfig& chip) {
+  if (chip.network.topology == arch::NetworkTopology::kMesh)
+    return mesh_hops(tile_position(a, chip), tile_position(b, chip));
+  const int64_t chip_hops = std::abs(a / chip.tiles - b / chip.tiles);
+  const int64_t apart = std::abs(a % chip.tiles - b % chip.tiles);
+  return chip_hops + std::min(apart, chip.tiles - apart);
+}
+
 namespace {
 
 // Tiles a layer's cores sit on, with the number of its cores on each.
-using TileHistogram = std::vector<std::pair<MeshPosition, int64_t>>;
+using TileHistogram = std::vector<std::pair<int64_t, int64_t>>;  // global tile, cores
 
 TileHistogram tiles_of(const LayerMapping& layer, const arch::ChipConfig& chip) {
   TileHistogram histogram;
@@ -220,19 +228,19 @@ TileHistogram tiles_of(const LayerMapping& layer, const arch::ChipConfig& chip) 
   for (int64_t core = layer.first_core; core < end;) {
     const int64_t tile = core / per_tile;
     const int64_t tile_end = std::min(end, (tile + 1) * per_tile);
-    histogram.push_back({tile_position(tile, chip), tile_end - core});
+    histogram.push_back({tile, tile_end - core});
     core = tile_end;
   }
   return histogram;
 }
 
 // Mean hops between a core of `from` and a core of `to`, over all pairs.
-double mean_hops(const TileHistogram& from, const TileHistogram& to) {
+double mean_hops(const TileHistogram& from, const TileHistogram& to, const arch::ChipConfig& chip) {
   double weighted = 0, pairs = 0;
   for (const auto& [a, count_a] : from)
     for (const auto& [b, count_b] : to) {
       const double both = static_cast<double>(count_a) * static_cast<double>(count_b);
-      weighted += both * static_cast<double>(mesh_hops(a, b));
+      weighted += both * static_cast<double>(tile_hops(a, b, chip));
       pairs += both;
     }
   return pairs > 0 ? weighted / pairs : 0.0;
@@ -322,7 +330,7 @@ void place_layers(Mapping& mapping, const arch::ChipConfig& chip,
       ++layers[p].output_transfers;
       const int64_t from = owner[p], to = owner[consumer];
       if (from >= 0 && to >= 0 && from != to)
-        hop_sum[p] += mean_hops(histograms.at(from), histograms.at(to));
+        hop_sum[p] += mean_hops(histograms.at(from), histograms.at(to), chip);
     }
   for (size_t i = 0; i < layers.size(); ++i)
     if (layers[i].output_transfers > 0)

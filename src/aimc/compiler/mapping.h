@@ -4,8 +4,8 @@
 // ACAM function units, the rest onto the cores' digital ALUs. Each mapped layer takes whole
 // cores (a layer pipeline, ISAAC/PUMA style); cores fill tiles, tiles fill chips. Spare cores
 // of the chips used hold copies of the slowest crossbar layers (replication), and layers are
-// placed in graph order along a snake path through the tile mesh, so that a producer and its
-// consumer sit on the same or neighbouring tiles (docs/cost-model.md §1).
+// placed in graph order along a snake path through the tile mesh (or around the tile ring), so
+// that a producer and its consumer sit on the same or neighbouring tiles (docs/cost-model.md §1).
 #pragma once
 
 #include <cstdint>
@@ -57,7 +57,7 @@ struct LayerMapping {
   // Layers (indices into Mapping::layers) whose outputs this layer reads, through layout ops.
   std::vector<int64_t> producers;
   // On-chip transfers of this layer's output: one per consumer layer, each of the whole
-  // output, over hops_per_transfer mesh hops on average (docs/cost-model.md §1, placement).
+  // output, over hops_per_transfer network hops on average (docs/cost-model.md §1, placement).
   int64_t output_transfers = 0;
   double hops_per_transfer = 0;
 };
@@ -104,6 +104,10 @@ struct MeshPosition {
 };
 MeshPosition tile_position(int64_t tile, const arch::ChipConfig& chip);
 int64_t mesh_hops(MeshPosition a, MeshPosition b);  // Manhattan distance
+// Hops between global tiles `a` and `b` on chip.network.topology (docs/cost-model.md §1):
+// mesh: mesh_hops of their tile_positions; ring: min(|a - b|, tiles - |a - b|) between the
+// local indices, plus one hop per chip boundary crossed (chips side by side, ASSUMPTION).
+int64_t tile_hops(int64_t a, int64_t b, const arch::ChipConfig& chip);
 
 // Assigns `first_core` to the layers that take cores, in `order` (indices into
 // mapping.layers; every layer exactly once), each on the cores right after the previous

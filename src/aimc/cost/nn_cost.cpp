@@ -2,6 +2,9 @@
 #include "aimc/cost/nn_cost.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
 
 #include "aimc/core/error.h"
 
@@ -83,19 +86,24 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
   const int64_t lanes = layer.cores > 0 ? layer.cores : alu_lanes;
   const double digital_s =
       cost.actions["alu"] * arch.component("alu").latency / static_cast<double>(lanes);
-  cost.actions["buffer"] = static_cast<double>(layer.input_elements + layer.output_elements) * b *
-                           bytes_per_element(arch);
+  // The input read and the output written, each in whole accesses of the buffer's width.
+  const double input_bits = static_cast<double>(layer.input_elements) * b * arch.input.in_bits;
+  const double output_bits = static_cast<double>(layer.output_elements) * b * arch.input.in_bits;
+  cost.actions["buffer"] = buffer_accesses(arch, input_bits) + buffer_accesses(arch, output_bits);
+  if (layer.kind == LayerKind::kCrossbar)
+    cost.vector_bytes =
+        static_cast<double>(layer.groups * (layer.k + layer.n)) * bytes_per_element(arch);
   // Bit-hops: the whole output to every consumer layer, over the placement's hops.
-  cost.actions["router"] = static_cast<double>(layer.output_elements) * b * arch.input.in_bits *
-                           static_cast<double>(layer.output_transfers) * layer.hops_per_transfer;
-  // The routers of the layer's tiles forward its output in parallel (a layer without cores:
-  // one router, ASSUMPTION), one bit-hop per router latency each.
-  const double routers = static_cast<double>(std::max<int64_t>(1, tiles_spanned(layer, arch.chip)));
-  const double network_s = cost.actions["router"] * arch.component("router").latency / routers;
+  const double transfers = static_cast<double>(layer.output_transfers);
+  cost.actions["router"] = output_bits * transfers * layer.hops_per_transfer;
+  // The links out of the layer's tiles carry its output in parallel, an equal share each (a
+  // layer without cores: one link, ASSUMPTION).
+  const double links = static_cast<double>(std::max<int64_t>(1, tiles_spanned(layer, arch.chip)));
+  cost.network_s = network_time_s(arch, output_bits, transfers, layer.hops_per_transfer, links);
   // Post-processing and the transfers overlap the analog reads of the next vectors.
-  cost.latency_s = std::max({analog_s, digital_s, network_s});
+  cost.latency_s = std::max({analog_s, digital_s, cost.network_s});
   for (const auto& [name, count] : cost.actions) {
-    double joules = count * arch.component(name).energy / b;
+    double joules = count * energy_per_action(arch, name) / b;
     cost.energy_by_component_j[name] = joules;
     cost.energy_j += joules;
   }
@@ -118,6 +126,24 @@ compiler::MappingOptions mapping_options(const arch::Architecture& arch, int64_t
   options.replicate = replicate;
   options.layer_time = layer_time_fn(arch, batch);
   return options;
+}
+
+double energy_per_action(const arch::Architecture& arch, const std::string& component) {
+  const double energy = arch.component(component).energy;
+  return component == "buffer" ? energy * arch.chip.buffer.width_bits / 8.0 : energy;
+}
+
+double buffer_accesses(const arch::Architecture& arch, double bits) {
+  return std::ceil(bits / static_cast<double>(arch.chip.buffer.width_bits));
+}
+
+double network_time_s(const arch::Architecture& arch, double bits, double transfers, double hops,
+                      double links) {
+  if (bits <= 0 || transfers <= 0 || hops <= 0) return 0.0;
+  const double cycles_per_hop =
+      std::ceil(bits / (static_cast<double>(arch.chip.network.link_width) * links));
+  return transfers * hops *
+         (cycles_per_hop / arch.chip.clock_hz + arch.component("router").latency);
 }
 
 double read_step_s(const arch::Architecture& arch, int64_t columns) {
@@ -151,6 +177,11 @@ NnCost estimate_nn(const compiler::Mapping& mapping, const arch::Architecture& a
   const int64_t alu_lanes = std::max<int64_t>(1, mapping.cores_used);
   for (const compiler::LayerMapping& layer : mapping.layers) {
     LayerCost cost = layer_cost(layer, arch, batch, alu_lanes);
+    if (cost.vector_bytes > static_cast<double>(arch.chip.buffer.bytes_per_core))
+      total.warnings.push_back(
+          fmt::format("{}: one vector's input + output ({} B) does not fit a core's buffer "
+                      "(chip.buffer.bytes_per_core {} B); the estimate assumes it does",
+                      layer.node, cost.vector_bytes, arch.chip.buffer.bytes_per_core));
     total.latency_s += cost.latency_s;
     total.interval_s = std::max(total.interval_s, cost.latency_s);
     total.dynamic_j += cost.energy_j;

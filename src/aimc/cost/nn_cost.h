@@ -34,10 +34,14 @@ struct LayerCost {
   int64_t acam_units = 0;
   int64_t cores = 0;
   int64_t replicas = 1;
-  double hops_per_transfer = 0;           // mean mesh hops of one transfer of the output
+  double hops_per_transfer = 0;           // mean network hops of one transfer of the output
   std::map<std::string, double> actions;  // component -> actions for the batch
   double latency_s = 0;                   // the batch through this layer
-  double energy_j = 0;                    // dynamic, per inference
+  double network_s = 0;                   // the batch's output over the network (in latency_s)
+  // Bytes of one input vector plus its output vector (crossbar layers; 0 otherwise), what
+  // chip.buffer.bytes_per_core should hold.
+  double vector_bytes = 0;
+  double energy_j = 0;                                  // dynamic, per inference
   std::map<std::string, double> energy_by_component_j;  // dynamic, per inference
 };
 
@@ -54,6 +58,9 @@ struct NnCost {
   int64_t chips = 1;
   std::vector<ComponentTotal> by_component;  // in component_names() order
   std::vector<LayerCost> by_layer;           // mapping order
+  // What the estimate cannot honour but still counts, one line each: a layer whose vector
+  // does not fit a core's buffer (chip.buffer.bytes_per_core).
+  std::vector<std::string> warnings;
 };
 
 NnCost estimate_nn(const compiler::Mapping& mapping, const arch::Architecture& arch, int64_t batch);
@@ -86,5 +93,18 @@ std::map<std::string, double> component_instances(const arch::Architecture& arch
 // Time of one crossbar read step: the slowest of the array read, the DAC, the shift-add and
 // the ADCs converting `columns` column pairs (docs/cost-model.md §3).
 double read_step_s(const arch::Architecture& arch, int64_t columns);
+
+// Energy of one action of `component`: its `energy`, except the buffer's, which is given per
+// byte and charged per access of chip.buffer.width_bits bits (docs/cost-model.md §3).
+double energy_per_action(const arch::Architecture& arch, const std::string& component);
+
+// Buffer accesses that move `bits`: ceil(bits / chip.buffer.width_bits).
+double buffer_accesses(const arch::Architecture& arch, double bits);
+
+// Time of `transfers` transfers of `bits` each over `hops` hops, `links` links in parallel
+// (docs/cost-model.md §3): store-and-forward, every hop moves the whole message in
+// ceil(bits / (link_width x links)) clock cycles, then waits the router's latency.
+double network_time_s(const arch::Architecture& arch, double bits, double transfers, double hops,
+                      double links);
 
 }  // namespace aimc::cost
