@@ -52,6 +52,19 @@ const Tensor* constant_weight(const ir::Node& node) {
   return &weight->constant;
 }
 
+// Arrays of a crossbar layer from its k, n and groups: row blocks x column blocks x weight
+// slices x 2 polarities per group; one input vector per groups·n outputs; one ALU operation per
+// output element (dequantisation and bias).
+void set_array_geometry(const arch::Architecture& arch, LayerMapping& layer) {
+  layer.row_blocks = ceil_div(layer.k, arch.array.rows);
+  layer.col_blocks = ceil_div(layer.n, arch.array.cols);
+  layer.slices = weight_slices(arch);
+  layer.arrays = layer.groups * layer.row_blocks * layer.col_blocks * layer.slices * 2;
+  layer.vectors_per_inference =
+      layer.output_elements / std::max<int64_t>(1, layer.groups * layer.n);
+  layer.digital_ops_per_inference = layer.output_elements;
+}
+
 void map_crossbar(const ir::Node& node, const arch::Architecture& arch, LayerMapping& layer) {
   const Tensor& weight = *constant_weight(node);
   const Shape& shape = weight.shape();
@@ -72,14 +85,7 @@ void map_crossbar(const ir::Node& node, const arch::Architecture& arch, LayerMap
   layer.kind = LayerKind::kCrossbar;
   layer.weight_elements = weight.numel();
   layer.macs_per_inference = layer.output_elements * layer.k;
-  layer.row_blocks = ceil_div(layer.k, arch.array.rows);
-  layer.col_blocks = ceil_div(layer.n, arch.array.cols);
-  layer.slices = weight_slices(arch);
-  layer.arrays = layer.groups * layer.row_blocks * layer.col_blocks * layer.slices * 2;
-  layer.vectors_per_inference =
-      layer.output_elements / std::max<int64_t>(1, layer.groups * layer.n);
-  // Dequantisation and bias: one ALU operation per output element.
-  layer.digital_ops_per_inference = layer.output_elements;
+  set_array_geometry(arch, layer);
 }
 
 int64_t matmul_macs(const ir::Node& node) {
@@ -109,14 +115,8 @@ void map_crossbar_matmul(const ir::Node& node, const arch::Architecture& arch,
   // Matrices of B per inference (a symbolic batch counts as 1).
   layer.groups = std::max<int64_t>(1, elements_per_inference(operand) / (layer.k * layer.n));
   layer.macs_per_inference = matmul_macs(node);
-  layer.row_blocks = ceil_div(layer.k, arch.array.rows);
-  layer.col_blocks = ceil_div(layer.n, arch.array.cols);
-  layer.slices = weight_slices(arch);
-  layer.arrays = layer.groups * layer.row_blocks * layer.col_blocks * layer.slices * 2;
-  // Rows of A per matrix of B (all of A's rows when B is broadcast over A's batch).
-  layer.vectors_per_inference =
-      layer.output_elements / std::max<int64_t>(1, layer.groups * layer.n);
-  layer.digital_ops_per_inference = layer.output_elements;  // dequantisation
+  // Vectors: the rows of A per matrix of B (all of A's rows when B is broadcast over A's batch).
+  set_array_geometry(arch, layer);
   if (operand->is_constant()) {
     layer.weight_elements = operand->constant.numel();  // resident, programmed once
   } else {
