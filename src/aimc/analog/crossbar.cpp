@@ -20,6 +20,7 @@
 #include <mutex>
 
 #include "aimc/core/error.h"
+#include "aimc/core/int_math.h"
 #include "aimc/core/parallel.h"
 #include "aimc/core/rng.h"
 #include "aimc/device/noise.h"
@@ -32,10 +33,6 @@ constexpr double kFloatExactLimit = 16777216.0;  // 2^24: float holds every inte
 constexpr int64_t kDigitRowsPerTile = 256;       // rows of the stacked digit matrix per task
 constexpr int64_t kGemmColumnsPerTile = 1024;    // columns of the conductance matrix per task
 constexpr int kHistogramBins = 1 << 16;          // calibrated ADC: resolution of |I|
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
 
 void single_thread_sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                          const float* b, int64_t ldb, float* c, int64_t ldc) {

@@ -10,25 +10,13 @@
 #include <unordered_map>
 
 #include "aimc/core/error.h"
+#include "aimc/core/int_math.h"
 
 namespace aimc::compiler {
 
 namespace {
 
 using arch::Placement;
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
-// Elements of a value per inference: unknown dimensions (the batch) count as 1; 0 when even
-// the rank is unknown.
-int64_t elements_per_inference(const ir::Value* value) {
-  if (!value || !value->shape) return 0;
-  int64_t count = 1;
-  for (const ir::Dim& dim : *value->shape) count *= dim.known() ? dim.value : 1;
-  return count;
-}
 
 int64_t last_dim(const ir::Value* value) {
   if (!value || !value->shape || value->shape->empty() || !value->shape->back().known()) return 1;
@@ -164,6 +152,13 @@ bool map_acam(const ir::Node& node, const arch::Architecture& arch, LayerMapping
 }
 
 }  // namespace
+
+int64_t elements_per_inference(const ir::Value* value) {
+  if (!value || !value->shape) return 0;
+  int64_t count = 1;
+  for (const ir::Dim& dim : *value->shape) count *= dim.known() ? dim.value : 1;
+  return count;
+}
 
 int64_t weight_slices(const arch::Architecture& arch) {
   return ceil_div(arch.weights.w_bits - 1, arch.array.cell_bits);

@@ -123,6 +123,9 @@ double element_hops(const Mapping& mapping);
 // Vectors one replica of a crossbar layer reads for `batch` inferences.
 int64_t vectors_per_replica(const LayerMapping& layer, int64_t batch);
 
+// Elements of a value per inference: unknown dimensions (the batch) count as 1; 0 when even
+// the rank is unknown.
+int64_t elements_per_inference(const ir::Value* value);
 // Slices per weight magnitude: ceil((w_bits - 1) / cell_bits) (ANALOG_MODEL.md §1).
 int64_t weight_slices(const arch::Architecture& arch);
 // Input steps per phase: ceil((in_bits - 1) / dac_bits).

@@ -1,4 +1,5 @@
 #include "aimc/ir/conv_geometry.h"
+#include "aimc/core/int_math.h"
 
 #include <fmt/ranges.h>
 
@@ -29,10 +30,6 @@ Shape per_axis_attr(const Node& node, const char* key, size_t rank, int64_t fill
                       fmt::join(values, ","), min_value);
   }
   return values;
-}
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "aimc/core/error.h"
+#include "aimc/core/int_math.h"
 
 namespace aimc::isa {
 
@@ -18,17 +19,6 @@ using compiler::LayerMapping;
 
 // Input phases of a signed input (positive, then negative magnitudes: ANALOG_MODEL.md §1).
 constexpr int64_t kPolarities = 2;
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
-int64_t elements_of(const ir::Value* value) {
-  if (!value || !value->shape) return 0;
-  int64_t count = 1;
-  for (const ir::Dim& dim : *value->shape) count *= dim.known() ? dim.value : 1;
-  return count;
-}
 
 // Where one share of a layer's output lies once the layer is done.
 struct Endpoint {
@@ -197,7 +187,7 @@ class Generator {
     const Sources all = node_sources(node);
     std::optional<int64_t> first;
     for (const ir::Value* input : all.graph_inputs) {
-      const int64_t bytes = elements_of(input) * element_bytes_;
+      const int64_t bytes = compiler::elements_per_inference(input) * element_bytes_;
       const int64_t dst = allocate(core, bytes);
       emit(core, load(memory_address(input, bytes), bytes, dst));
       if (!first) first = dst;
@@ -368,7 +358,7 @@ class Generator {
       for (size_t producer : sources(output).layers) {
         current_layer_ = mapping_.layers[producer].node;
         int64_t offset = 0;
-        const int64_t total = elements_of(output) * element_bytes_;
+        const int64_t total = compiler::elements_per_inference(output) * element_bytes_;
         const int64_t base = memory_address(output, total);
         for (const Endpoint& share : endpoints_[producer]) {
           emit(share.core, store(share.addr, share.bytes, base + offset));
