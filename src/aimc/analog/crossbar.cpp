@@ -98,7 +98,7 @@ __attribute__((target_clones("avx2", "default"))) void binary_digit_product(
   // Eight floats at any 4-byte alignment; a chunk is kVectors of them (held in registers).
   using Floats8 = float __attribute__((vector_size(32), aligned(4)));
   constexpr int kVectors = 8, kChunk = 8 * kVectors;
-  const int64_t groups = (kb + 3) / 4;
+  const int64_t groups = ceil_div(kb, 4);
   tables.resize(static_cast<size_t>(groups * 16 * kChunk));
   float* const table_base = tables.data();
   for (int64_t c0 = 0; c0 < width; c0 += kChunk) {
@@ -218,6 +218,11 @@ struct CrossbarLayer::Impl {
   void run_merged_into(const std::vector<float>& codes, const std::vector<double>& scales,
                        int64_t M, float* y) const;
   double histogram_range() const { return 2.0 * full_scale; }
+  // y[m, n] from the recombined sum of row m (scale s_x) and column n (ANALOG_MODEL.md §1).
+  float dequantise(double input_scale, int64_t n, double acc) const {
+    return static_cast<float>(input_scale * weight_scale[n] * acc * drift_compensation[n] +
+                              bias[n]);
+  }
 };
 
 CrossbarLayer::CrossbarLayer(const arch::Architecture& arch, const Tensor& weight,
@@ -485,7 +490,7 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
   const bool binary_digits = digit_max == 1;
   std::vector<float> digits(binary_digits ? 0 : digit_rows * rows), squares,
       out(digit_rows * width), variance, tables;
-  std::vector<uint8_t> group_codes(binary_digits ? digit_rows * ((rows + 3) / 4) : 0);
+  std::vector<uint8_t> group_codes(binary_digits ? digit_rows * ceil_div(rows, 4) : 0);
   // A read whose digits are all zero drives no current and draws no read noise: with no
   // output noise its ADC code is 0 (nothing to add) and its random numbers are never used.
   std::vector<char> row_is_zero(digit_rows);
@@ -512,23 +517,24 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
         for (int64_t m = 0; m < mr; ++m) {
           const float* code = codes.data() + (m0 + m) * K + r * rows;
           const int64_t digit_row = (phase * steps + t) * mr + m;
+          auto digit_at = [&](int64_t kl) {  // digit t of this phase's magnitude
+            const int value = static_cast<int>(code[kl]);
+            const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
+            return (magnitude >> (dac_bits * t)) & digit_max;
+          };
           int any = 0;
           if (binary_digits) {
-            uint8_t* row = group_codes.data() + digit_row * ((kb + 3) / 4);
-            for (int64_t g = 0; g * 4 < kb; ++g) row[g] = 0;
+            uint8_t* row = group_codes.data() + digit_row * ceil_div(kb, 4);
+            std::fill(row, row + ceil_div(kb, 4), uint8_t{0});
             for (int64_t kl = 0; kl < kb; ++kl) {
-              const int value = static_cast<int>(code[kl]);
-              const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
-              const int digit = (magnitude >> t) & 1;
+              const int digit = digit_at(kl);
               any |= digit;
               row[kl / 4] |= static_cast<uint8_t>(digit << (kl % 4));
             }
           } else {
             float* row = digits.data() + digit_row * kb;
             for (int64_t kl = 0; kl < kb; ++kl) {
-              const int value = static_cast<int>(code[kl]);
-              const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
-              const int digit = (magnitude >> (dac_bits * t)) & digit_max;
+              const int digit = digit_at(kl);
               any |= digit;
               row[kl] = static_cast<float>(digit);
             }
@@ -621,11 +627,7 @@ void CrossbarLayer::Impl::run_merged_into(const std::vector<float>& codes,
     single_thread_sgemm(m1 - m0, n1 - n0, K, codes.data() + m0 * K, K, merged_levels.data() + n0, N,
                         y + m0 * N + n0, N);
     for (int64_t m = m0; m < m1; ++m)
-      for (int64_t n = n0; n < n1; ++n)
-        y[m * N + n] =
-            static_cast<float>(scales[m] * weight_scale[n] * static_cast<double>(y[m * N + n]) *
-                                   drift_compensation[n] +
-                               bias[n]);
+      for (int64_t n = n0; n < n1; ++n) y[m * N + n] = dequantise(scales[m], n, y[m * N + n]);
   });
 }
 
@@ -758,9 +760,7 @@ Tensor CrossbarLayer::forward(const Tensor& x, int64_t first_row) {
   Tensor y(DType::kF32, {M, N});
   float* out = y.data<float>();
   for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < N; ++n)
-      out[m * N + n] = static_cast<float>(
-          scales[m] * s.weight_scale[n] * acc[m * N + n] * s.drift_compensation[n] + s.bias[n]);
+    for (int64_t n = 0; n < N; ++n) out[m * N + n] = s.dequantise(scales[m], n, acc[m * N + n]);
 
   stats_.adc_clipped += clipped;
   return y;
