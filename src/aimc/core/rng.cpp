@@ -5,6 +5,7 @@
 // FMA), so they give identical values.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <bit>
 
 #include "aimc/core/rng.h"
@@ -205,6 +206,14 @@ bool cpu_has_avx2() {
   return has;
 }
 
+// Whole groups [first_group, first_group + groups) into out, on AVX2 where the CPU has it.
+void fill_groups(const RngStream& stream, uint64_t first_group, int64_t groups, float* out) {
+  if (cpu_has_avx2())
+    fill_groups_avx2(stream.key(), first_group, groups, out);
+  else
+    fill_groups_generic(stream, first_group, groups, out);
+}
+
 }  // namespace
 
 float RngStream::fast_normal(uint64_t i) const {
@@ -215,16 +224,22 @@ float RngStream::fast_normal(uint64_t i) const {
 
 void RngStream::fill_fast_normal(uint64_t first, int64_t count, float* out) const {
   int64_t j = 0;
-  for (; j < count && (first + j) % kGroup != 0; ++j) out[j] = fast_normal(first + j);
-  const int64_t groups = (count - j) / kGroup;
-  if (groups > 0) {
-    if (cpu_has_avx2())
-      fill_groups_avx2(key(), (first + j) / kGroup, groups, out + j);
-    else
-      fill_groups_generic(*this, (first + j) / kGroup, groups, out + j);
-    j += groups * kGroup;
+  while (j < count) {
+    const uint64_t group = (first + j) / kGroup;
+    const int64_t offset = static_cast<int64_t>((first + j) % kGroup);
+    const int64_t whole = offset == 0 ? (count - j) / kGroup : 0;
+    if (whole > 0) {
+      fill_groups(*this, group, whole, out + j);
+      j += whole * kGroup;
+      continue;
+    }
+    // A group cut by either end of the range: computed once, the part inside copied.
+    float values[kGroup];
+    fill_groups(*this, group, 1, values);
+    const int64_t take = std::min<int64_t>(kGroup - offset, count - j);
+    std::copy(values + offset, values + offset + take, out + j);
+    j += take;
   }
-  for (; j < count; ++j) out[j] = fast_normal(first + j);
 }
 
 }  // namespace aimc
