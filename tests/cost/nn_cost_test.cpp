@@ -271,11 +271,7 @@ void expect_totals_are_sums(const cost::NnCost& c) {
 TEST(NnCost, BundledVitOnRaceTotalsAreTheSumsOfTheirBreakdowns) {
   auto graph = frontend::load_onnx(kSource + "/models/vit-fmnist.onnx");
   // As `aimc estimate` does: the batch bound to 1, so that the attention reshapes fold.
-  std::map<std::string, int64_t> bindings;
-  for (const ir::Value* input : graph->inputs)
-    for (const ir::Dim& dim : *input->shape)
-      if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
-  ir::infer_shapes(*graph, bindings);
+  ir::infer_shapes_for_one_inference(*graph);
   passes::canonicalize(*graph, runtime::evaluate_node);
   arch::Architecture race = arch::load_architecture(kSource + "/presets/race.yaml");
   compiler::MappingOptions options;
@@ -379,11 +375,7 @@ TEST(Replication, TheBottleneckGoesFirstAndTiesGoToTheEarlierLayer) {
 // The invariant: each added copy trades area for throughput monotonically.
 TEST(Replication, MoreReplicasNeverLowerThroughputNorArraysNorArea) {
   auto graph = frontend::load_onnx(kSource + "/models/vit-fmnist.onnx");
-  std::map<std::string, int64_t> bindings;
-  for (const ir::Value* input : graph->inputs)
-    for (const ir::Dim& dim : *input->shape)
-      if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
-  ir::infer_shapes(*graph, bindings);
+  ir::infer_shapes_for_one_inference(*graph);
   passes::canonicalize(*graph, runtime::evaluate_node);
   for (const char* preset : {"race", "isaac"}) {
     arch::Architecture arch = arch::load_architecture(kSource + "/presets/" + preset + ".yaml");
@@ -525,11 +517,7 @@ TEST(Placement, RingVersusMeshNetworkLatencyByHand) {
 // Graph order along the snake never moves more data than shuffled layer orders.
 TEST(Placement, GraphOrderBeatsRandomPlacementsOnTheBundledVit) {
   auto graph = frontend::load_onnx(kSource + "/models/vit-fmnist.onnx");
-  std::map<std::string, int64_t> bindings;
-  for (const ir::Value* input : graph->inputs)
-    for (const ir::Dim& dim : *input->shape)
-      if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
-  ir::infer_shapes(*graph, bindings);
+  ir::infer_shapes_for_one_inference(*graph);
   passes::canonicalize(*graph, runtime::evaluate_node);
   for (const char* preset : {"race", "isaac", "puma"}) {
     arch::Architecture arch = arch::load_architecture(kSource + "/presets/" + preset + ".yaml");

@@ -137,12 +137,7 @@ TEST(Codegen, OneLinearAndGeluByHand) {
 
 std::unique_ptr<ir::Graph> load_bundled(const std::string& name) {
   auto graph = frontend::load_onnx(kSource + "/models/" + name);
-  std::map<std::string, int64_t> bindings;
-  for (const ir::Value* input : graph->inputs)
-    if (input->shape)
-      for (const ir::Dim& dim : *input->shape)
-        if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
-  ir::infer_shapes(*graph, bindings);
+  ir::infer_shapes_for_one_inference(*graph);
   passes::canonicalize(*graph, runtime::evaluate_node);
   return graph;
 }

@@ -1,6 +1,5 @@
 #include <chrono>
 #include <cstdio>
-#include <map>
 
 #include "aimc/cli/commands.h"
 #include "aimc/frontend/onnx_import.h"
@@ -31,13 +30,8 @@ std::unique_ptr<ir::Graph> load_model(const std::string& path, bool verbose) {
 // before canonicalisation, so that shape computations fold and every layer's size is known.
 std::unique_ptr<ir::Graph> load_model_for_one_inference(const std::string& path) {
   std::unique_ptr<ir::Graph> graph = frontend::load_onnx(path);
-  std::map<std::string, int64_t> bindings;
-  for (const ir::Value* input : graph->inputs)
-    if (input->shape)
-      for (const ir::Dim& dim : *input->shape)
-        if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
   try {
-    ir::infer_shapes(*graph, bindings);
+    ir::infer_shapes_for_one_inference(*graph);
     passes::canonicalize(*graph, runtime::evaluate_node);
   } catch (const Error& e) {
     rethrow_with_context(e, path);

@@ -55,6 +55,15 @@ void OpRegistry::add(OpSchema schema) {
   schemas_.emplace(std::move(name), std::move(schema));
 }
 
+void infer_shapes_for_one_inference(Graph& graph) {
+  std::map<std::string, int64_t> bindings;
+  for (const Value* input : graph.inputs)
+    if (input->shape)
+      for (const Dim& dim : *input->shape)
+        if (!dim.known() && !dim.symbol.empty()) bindings[dim.symbol] = 1;
+  infer_shapes(graph, bindings);
+}
+
 void infer_shapes(Graph& graph, const std::map<std::string, int64_t>& bindings) {
   if (!bindings.empty()) {
     for (Value* in : graph.inputs) {

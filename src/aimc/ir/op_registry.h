@@ -59,6 +59,9 @@ void register_nn_ops(OpRegistry& registry);
 // Runs every node's shape function in order. `bindings` fixes symbolic dimensions
 // (e.g. {"batch", 1}) on the graph inputs first.
 void infer_shapes(Graph& graph, const std::map<std::string, int64_t>& bindings = {});
+// infer_shapes with every symbolic dimension of the graph inputs (the batch) bound to 1: one
+// inference, so that shape computations fold and every layer's size is known (cost, compile).
+void infer_shapes_for_one_inference(Graph& graph);
 
 // Checks the graph's structure (every op registered, operand counts, required attributes and
 // their types, each value defined before use, outputs produced). Throws Error(kBadInput)
