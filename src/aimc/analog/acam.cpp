@@ -131,10 +131,19 @@ const char* acam_function_name(AcamFunction f) {
       return "sigmoid";
     case AcamFunction::kSilu:
       return "silu";
+    case AcamFunction::kSqrt:
+      return "sqrt";
     case AcamFunction::kIdentity:
       return "identity";
   }
   return "unknown";
+}
+
+std::optional<AcamFunction> acam_function_from_name(const std::string& name) {
+  for (int f = 0; f <= static_cast<int>(AcamFunction::kIdentity); ++f)
+    if (name == acam_function_name(static_cast<AcamFunction>(f)))
+      return static_cast<AcamFunction>(f);
+  return std::nullopt;
 }
 
 double acam_function_value(AcamFunction f, double x) {
@@ -155,6 +164,8 @@ double acam_function_value(AcamFunction f, double x) {
       return 1.0 / (1.0 + std::exp(-x));
     case AcamFunction::kSilu:
       return x / (1.0 + std::exp(-x));
+    case AcamFunction::kSqrt:
+      return std::sqrt(x);
     case AcamFunction::kIdentity:
       return x;
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,13 @@ enum class AcamFunction {
   kTanh,
   kSigmoid,
   kSilu,
+  kSqrt,
   kIdentity
 };
 
 const char* acam_function_name(AcamFunction f);
+// The function of that name (the lowering registry names functions so); nullopt if none.
+std::optional<AcamFunction> acam_function_from_name(const std::string& name);
 double acam_function_value(AcamFunction f, double x);  // the exact f (gelu: erf form)
 
 struct AcamRow {

@@ -1,7 +1,7 @@
 // The analog executor: runs a canonical graph as one chip instance of an architecture would.
-// Ops the architecture's mapping places on crossbars (linear, conv) or on ACAM units (gelu,
-// softmax, layer norm, element-wise functions, attention products per dmmul.mode) run on the
-// engines of analog/; everything else runs on the digital kernels (runtime/).
+// The nodes the lowering registry (lowering/lowering.h) places on crossbars or ACAM units (or
+// on int8 digital MACs) run on the engines of analog/engines.h; everything else runs on the
+// digital kernels (runtime/).
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "aimc/analog/acam.h"
-#include "aimc/analog/crossbar.h"
+#include "aimc/analog/engines.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/ir/graph.h"
 #include "aimc/runtime/executor.h"
@@ -25,6 +24,7 @@ struct AnalogLayer {
   arch::Placement placement = arch::Placement::kDigital;
   int64_t arrays = 0;     // crossbar arrays programmed for it
   int64_t acam_rows = 0;  // ACAM rows of its function units
+  std::string lowering;   // the registry's lowering (lowering/lowering.h)
 };
 
 // Signal and error energy of an analog node's outputs against the digital op on the same
@@ -59,7 +59,6 @@ class AnalogModel {
   const std::vector<AnalogLayer>& layers() const { return layers_; }
 
  private:
-  struct NodePlan;
   bool run_node(const ir::Node& node, const std::vector<Tensor>& args, std::vector<Tensor>& results,
                 int64_t first_sample, int64_t batch);
 
@@ -67,7 +66,7 @@ class AnalogModel {
   arch::Architecture arch_;
   uint64_t seed_, trial_;
   runtime::Executor executor_;
-  std::map<const ir::Node*, std::unique_ptr<NodePlan>> plans_;
+  std::map<const ir::Node*, std::unique_ptr<NodeEngine>> engines_;
   std::vector<AnalogLayer> layers_;
   bool calibrated_ = false;
 };

@@ -6,23 +6,22 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "aimc/analog/acam.h"
+#include "aimc/analog/acam_tables.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
+#include "aimc/compiler/codegen.h"
 #include "aimc/compiler/mapping.h"
+#include "aimc/compiler/mapping_report.h"
 #include "aimc/core/error.h"
 #include "aimc/core/npy.h"
 #include "aimc/cost/nn_cost.h"
 #include "aimc/frontend/onnx_import.h"
 #include "aimc/ir/op_registry.h"
 #include "aimc/isa/assembly.h"
-#include "aimc/isa/codegen.h"
-#include "aimc/isa/mapping_report.h"
 #include "aimc/passes/passes.h"
 #include "aimc/runtime/kernel.h"
 
@@ -40,75 +39,13 @@ struct CompileOptions {
   bool no_replicate = false;
 };
 
-std::optional<analog::AcamFunction> acam_function(const std::string& name) {
-  static const std::map<std::string, analog::AcamFunction> kFunctions = {
-      {"exp", analog::AcamFunction::kExp},
-      {"reciprocal", analog::AcamFunction::kReciprocal},
-      {"rsqrt", analog::AcamFunction::kRsqrt},
-      {"log", analog::AcamFunction::kLog},
-      {"gelu", analog::AcamFunction::kGelu},
-      {"tanh", analog::AcamFunction::kTanh},
-      {"sigmoid", analog::AcamFunction::kSigmoid},
-      {"silu", analog::AcamFunction::kSilu}};
-  auto it = kFunctions.find(name);
-  if (it == kFunctions.end()) return std::nullopt;
-  return it->second;
-}
-
-// The input range of ACAM unit `unit` of a layer before calibration (docs/isa.md §6): exact
-// where the operation bounds it (softmax), else a fixed range wide enough for normalised
-// activations. `aimc eval` calibrates these ranges on data; compile does not (yet).
-std::pair<double, double> default_range(const compiler::LayerMapping& layer, int64_t unit,
-                                        const std::string& function, const arch::Architecture& a) {
-  if (layer.op == "Softmax") {
-    if (unit == 0) return {-(a.acam.out_bits + 1) * std::log(2.0), 0.0};
-    // Σ exp(x - max) over a row of n lies in [1, n].
-    const int64_t rows = std::max<int64_t>(1, layer.searches_per_inference - layer.output_elements);
-    const double n = static_cast<double>(layer.output_elements) / static_cast<double>(rows);
-    return {1.0, std::max(2.0, n)};
-  }
-  if (layer.op == "matmul") {
-    const double hi = 8.0, lo = hi * std::ldexp(1.0, -(a.acam.in_bits + 2));
-    if (unit == 0) return {lo, hi};
-    return {2.0 * std::log(lo), 2.0 * std::log(hi)};
-  }
-  if (function == "rsqrt" || function == "log" || function == "reciprocal")
-    return {1.0 / 256.0, 16.0};
-  return {-8.0, 8.0};
-}
-
-nlohmann::json acam_tables(const compiler::LayerMapping& layer, const arch::Architecture& arch) {
-  nlohmann::json units = nlohmann::json::array();
-  const std::vector<std::string> functions = isa::acam_unit_functions(layer);
-  for (size_t j = 0; j < functions.size(); ++j) {
-    const int64_t unit = static_cast<int64_t>(j);
-    const int64_t per_core = std::max(1, arch.chip.acam_units_per_core);
-    nlohmann::json entry = {{"unit", unit},
-                            {"core", layer.first_core + unit / per_core},
-                            {"core_unit", unit % per_core},
-                            {"function", functions[j]}};
-    std::optional<analog::AcamFunction> function = acam_function(functions[j]);
-    if (!function) {
-      entry["rows"] = nullptr;
-      entry["note"] = "no ACAM synthesis for this function yet";
-      units.push_back(std::move(entry));
-      continue;
-    }
-    auto [lo, hi] = default_range(layer, unit, functions[j], arch);
-    analog::AcamUnit acam(*function, lo, hi, arch.acam);
-    nlohmann::json rows = nlohmann::json::array();
-    for (const analog::AcamRow& row : acam.table_rows()) rows.push_back({row.bit, row.lo, row.hi});
-    entry["lo"] = lo;
-    entry["hi"] = hi;
-    entry["in_bits"] = arch.acam.in_bits;
-    entry["out_bits"] = arch.acam.out_bits;
-    entry["encoding"] = arch.acam.encoding == arch::AcamEncoding::kGray ? "gray" : "binary";
-    entry["rows"] = acam.rows();
-    entry["table_rows"] = std::move(rows);  // [output bit, lo, hi): lo <= x < hi sets the bit
-    entry["outputs"] = acam.table();        // the dequantised output of every input code
-    units.push_back(std::move(entry));
-  }
-  return {{"node", layer.node}, {"op", layer.op}, {"units", units}};
+nlohmann::json acam_tables(const compiler::LayerMapping& layer, const ir::Graph& graph,
+                           const arch::Architecture& arch) {
+  const lowering::Lowering* lowered = lowering::find_lowering(layer.lowering);
+  const ir::Node* node = graph.find_node(layer.node);
+  AIMC_ASSERT(lowered && node, "ACAM layer '{}' has no lowering", layer.node);
+  return analog::acam_layer_tables({layer.node, layer.op, layer.first_core}, *lowered,
+                                   lowering::node_sizes(*node), arch);
 }
 
 std::string core_file_name(int64_t core) {
@@ -148,7 +85,7 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
   // The mapping `aimc estimate` makes (replication balanced by the cost model's layer times).
   compiler::Mapping mapping = compiler::map_graph(
       *graph, arch, cost::mapping_options(arch, 1, options.chips, !options.no_replicate));
-  isa::ProgramSet programs = isa::generate_programs(*graph, mapping, arch);
+  isa::ProgramSet programs = compiler::generate_programs(*graph, mapping, arch);
   if (std::string problem = isa::verify(programs); !problem.empty())
     throw_runtime("internal error: the generated programs do not verify: {}", problem);
 
@@ -164,10 +101,10 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
   try {
     fs::create_directory(staging);
     fs::create_directory(staging / "acam");
-    nlohmann::json json = isa::mapping_json(mapping, arch, programs);
+    nlohmann::json json = compiler::mapping_json(mapping, arch, programs);
     json["model"] = options.model;
     write_file_atomic((staging / "mapping.json").string(), json.dump(2) + "\n");
-    const std::string report = isa::mapping_report(mapping, arch, programs);
+    const std::string report = compiler::mapping_report(mapping, arch, programs);
     write_file_atomic((staging / "report.txt").string(), report);
     for (const isa::Program& program : programs.programs) {
       const std::string header = fmt::format(
@@ -179,7 +116,7 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
     for (const compiler::LayerMapping& layer : mapping.layers)
       if (layer.kind == compiler::LayerKind::kAcam)
         write_file_atomic((staging / "acam" / (sanitize_file_name(layer.node) + ".json")).string(),
-                          acam_tables(layer, arch).dump(1) + "\n");
+                          acam_tables(layer, *graph, arch).dump(1) + "\n");
     publish(staging, dir);
     if (options.json) {
       std::cout << json.dump(2) << "\n";

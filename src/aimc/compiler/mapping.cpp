@@ -11,6 +11,7 @@
 
 #include "aimc/core/error.h"
 #include "aimc/core/int_math.h"
+#include "aimc/lowering/lowering.h"
 
 namespace aimc::compiler {
 
@@ -18,20 +19,12 @@ namespace {
 
 using arch::Placement;
 
-int64_t last_dim(const ir::Value* value) {
-  if (!value || !value->shape || value->shape->empty() || !value->shape->back().known()) return 1;
-  return std::max<int64_t>(1, value->shape->back().value);
-}
+using lowering::last_dim;
 
 // Ops that only relabel or move data: address arithmetic, no cost charged (ASSUMPTION).
 const std::set<std::string> kLayoutOps = {"Reshape",  "Flatten", "Squeeze",  "Unsqueeze",
                                           "Identity", "Shape",   "Constant", "Transpose",
                                           "Slice",    "Gather",  "Concat",   "Split"};
-
-// ACAM-capable single-input functions: op -> mapping kind.
-const std::vector<std::pair<std::string, std::string>> kUnaryAcamOps = {
-    {"gelu", "gelu"}, {"Tanh", "tanh"}, {"Sigmoid", "sigmoid"},       {"silu", "silu"},
-    {"Exp", "exp"},   {"Log", "log"},   {"Reciprocal", "reciprocal"}, {"Sqrt", "sqrt"}};
 
 const Tensor* constant_weight(const ir::Node& node) {
   const ir::Value* weight = node.input(1);
@@ -80,11 +73,6 @@ int64_t matmul_macs(const ir::Node& node) {
   return elements_per_inference(node.output(0)) * last_dim(node.input(0));
 }
 
-bool is_crossbar_dmmul(const ir::Node& node, const arch::Architecture& arch) {
-  return node.op == "matmul" && arch.placement("matmul") == Placement::kAcam &&
-         arch.dmmul == arch::DmmulMode::kCrossbar;
-}
-
 // A data-dependent product y = A·B on crossbars (dmmul.mode crossbar, ANALOG_MODEL.md §3):
 // every [K, N] matrix of B is a weight matrix of its own (a group, as in a grouped conv),
 // written into its arrays for each inference, then read by its rows of A.
@@ -114,51 +102,25 @@ void map_crossbar_matmul(const ir::Node& node, const arch::Architecture& arch,
   }
 }
 
-// Fills an ACAM layer; returns false when `node` is not an ACAM-capable op placed on ACAM.
-bool map_acam(const ir::Node& node, const arch::Architecture& arch, LayerMapping& layer) {
-  int64_t elements = layer.output_elements;
-  if (node.op == "Softmax" && arch.placement("softmax") == Placement::kAcam) {
-    // exp unit per element, reciprocal unit per row; max, subtract, sum, multiply digital.
-    int64_t rows = elements / last_dim(node.input(0));
-    layer.acam_units = 2;
-    layer.searches_per_inference = elements + rows;
-    layer.digital_ops_per_inference = 4 * elements;
-  } else if (node.op == "layer_norm" && arch.placement("layer_norm") == Placement::kAcam) {
-    // rsqrt unit per row; mean, variance, subtract, scale, shift digital.
-    layer.acam_units = 1;
-    layer.searches_per_inference = elements / last_dim(node.input(0));
-    layer.digital_ops_per_inference = 5 * elements;
-  } else if (node.op == "matmul" && arch.placement("matmul") == Placement::kAcam &&
-             arch.dmmul == arch::DmmulMode::kLogAcam) {
-    // ln of every operand element, exp of every product, the sums digital.
-    int64_t macs = matmul_macs(node);
-    layer.acam_units = 2;
-    layer.searches_per_inference =
-        elements_per_inference(node.input(0)) + elements_per_inference(node.input(1)) + macs;
-    layer.digital_ops_per_inference = macs;
-  } else {
-    auto it = std::find_if(kUnaryAcamOps.begin(), kUnaryAcamOps.end(),
-                           [&](const auto& entry) { return entry.first == node.op; });
-    if (it == kUnaryAcamOps.end() || arch.placement(it->second) != Placement::kAcam) return false;
-    layer.acam_units = 1;
-    layer.searches_per_inference = elements;
-  }
+// Fills an ACAM layer from its lowering: one function unit per table, the searches and ALU
+// operations of its schedule.
+void map_acam(const ir::Node& node, const lowering::Lowering& lowered,
+              const arch::Architecture& arch, LayerMapping& layer) {
   layer.kind = LayerKind::kAcam;
+  layer.acam_functions = lowered.acam_functions;
+  layer.acam_steps = lowered.schedule(lowering::node_sizes(node));
+  layer.acam_units = static_cast<int64_t>(layer.acam_functions.size());
+  layer.searches_per_inference =
+      lowering::total_elements(layer.acam_steps, lowering::AcamStep::Kind::kSearch);
+  layer.digital_ops_per_inference =
+      lowering::total_elements(layer.acam_steps, lowering::AcamStep::Kind::kAlu);
   layer.acam_rows_per_unit = acam_rows_upper_bound(arch.acam);
   if (arch.chip.acam_units_per_core == 0)
     throw_bad_input("{}: placed on ACAM by the mapping section, but chip.acam_units_per_core is 0",
                     node.describe());
-  return true;
 }
 
 }  // namespace
-
-int64_t elements_per_inference(const ir::Value* value) {
-  if (!value || !value->shape) return 0;
-  int64_t count = 1;
-  for (const ir::Dim& dim : *value->shape) count *= dim.known() ? dim.value : 1;
-  return count;
-}
 
 int64_t weight_slices(const arch::Architecture& arch) {
   return ceil_div(arch.weights.w_bits - 1, arch.array.cell_bits);
@@ -376,15 +338,16 @@ Mapping map_graph(const ir::Graph& graph, const arch::Architecture& arch,
     layer.producers = sources_of_inputs(node);
     if (node.op == "matmul" && node.input(1) && !node.input(1)->is_constant())
       layer.second_input_elements = elements_per_inference(node.input(1));
-    bool crossbar = (node.op == "linear" && arch.placement("linear") == Placement::kCrossbar) ||
-                    (node.op == "conv" && arch.placement("conv") == Placement::kCrossbar);
-    if (crossbar) {
-      map_crossbar(node, arch, layer);
+    const lowering::Decision decision = lowering::decide(node, arch);
+    if (decision.lowering) layer.lowering = decision.lowering->name;
+    if (decision.placement == Placement::kCrossbar) {
+      if (decision.lowering->engine == lowering::Engine::kCrossbarMatmul)
+        map_crossbar_matmul(node, arch, layer);
+      else
+        map_crossbar(node, arch, layer);
       layer.cores = ceil_div(layer.arrays, arch.chip.arrays_per_core);
-    } else if (is_crossbar_dmmul(node, arch)) {
-      map_crossbar_matmul(node, arch, layer);
-      layer.cores = ceil_div(layer.arrays, arch.chip.arrays_per_core);
-    } else if (map_acam(node, arch, layer)) {
+    } else if (decision.placement == Placement::kAcam) {
+      map_acam(node, *decision.lowering, arch, layer);
       layer.cores = ceil_div(layer.acam_units, arch.chip.acam_units_per_core);
     } else {
       // Digital: one ALU operation per MAC, else per output element (ASSUMPTION). A matmul

@@ -15,6 +15,7 @@
 
 #include "aimc/arch/architecture.h"
 #include "aimc/ir/graph.h"
+#include "aimc/lowering/lowering.h"
 
 namespace aimc::compiler {
 
@@ -24,6 +25,7 @@ struct LayerMapping {
   std::string node;
   std::string op;
   LayerKind kind = LayerKind::kDigital;
+  std::string lowering;  // the registry's lowering (lowering/lowering.h); "" for fp32 digital
   // Crossbar layers: y[M, groups*N] from x[M, groups*K] (conv: K = C/group * kh * kw).
   int64_t k = 0, n = 0, groups = 1;
   int64_t row_blocks = 0, col_blocks = 0, slices = 0;
@@ -41,6 +43,10 @@ struct LayerMapping {
   int64_t acam_units = 0;
   int64_t acam_rows_per_unit = 0;  // upper bound 2^in_bits * out_bits / 2
   int64_t searches_per_inference = 0;
+  // ACAM layers: each unit's function table, and the searches and ALU operations of one
+  // inference in order (the lowering's schedule; code generation emits them as they are).
+  std::vector<std::string> acam_functions;
+  std::vector<lowering::AcamStep> acam_steps;
   // Per inference (a symbolic dimension counts as 1: the batch).
   int64_t vectors_per_inference = 0;  // crossbar layers: input vectors (tokens, pixels)
   int64_t input_elements = 0;
@@ -123,9 +129,8 @@ double element_hops(const Mapping& mapping);
 // Vectors one replica of a crossbar layer reads for `batch` inferences.
 int64_t vectors_per_replica(const LayerMapping& layer, int64_t batch);
 
-// Elements of a value per inference: unknown dimensions (the batch) count as 1; 0 when even
-// the rank is unknown.
-int64_t elements_per_inference(const ir::Value* value);
+// Elements of a value per inference (lowering/lowering.h).
+using lowering::elements_per_inference;
 // Slices per weight magnitude: ceil((w_bits - 1) / cell_bits) (ANALOG_MODEL.md §1).
 int64_t weight_slices(const arch::Architecture& arch);
 // Input steps per phase: ceil((in_bits - 1) / dac_bits).

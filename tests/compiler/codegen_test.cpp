@@ -2,7 +2,7 @@
 // program ending in halt, the programs verify (messages pair up, no deadlock), they
 // round-trip through the text, and the mvm / ACAM / ALU work matches the mapping and the
 // cost model.
-#include "aimc/isa/codegen.h"
+#include "aimc/compiler/codegen.h"
 
 #include <gtest/gtest.h>
 
@@ -10,15 +10,17 @@
 #include <tuple>
 
 #include "aimc/compiler/mapping.h"
+#include "aimc/compiler/mapping_report.h"
 #include "aimc/cost/nn_cost.h"
 #include "aimc/frontend/onnx_import.h"
 #include "aimc/ir/op_registry.h"
 #include "aimc/isa/assembly.h"
-#include "aimc/isa/mapping_report.h"
 #include "aimc/passes/passes.h"
 #include "aimc/runtime/kernel.h"
 
-namespace aimc::isa {
+namespace aimc::compiler {
+
+using namespace isa;  // NOLINT: the instruction set under test
 
 // Failures print instructions as assembly text.
 inline void PrintTo(const Instruction& instruction, std::ostream* os) {
@@ -315,4 +317,4 @@ TEST(Codegen, UtilisationByHand) {
 }
 
 }  // namespace
-}  // namespace aimc::isa
+}  // namespace aimc::compiler

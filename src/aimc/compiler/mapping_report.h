@@ -9,21 +9,21 @@
 #include "aimc/compiler/mapping.h"
 #include "aimc/isa/program.h"
 
-namespace aimc::isa {
+namespace aimc::compiler {
 
 // Weight cells a crossbar layer uses over the cells of the arrays provisioned for it
 // (groups·K·N·slices·2·replicas / (arrays·rows·cols)); 0 for other layers.
-double layer_utilisation(const compiler::LayerMapping& layer, const arch::Architecture& arch);
+double layer_utilisation(const LayerMapping& layer, const arch::Architecture& arch);
 
 struct ChipCapacity {
   int64_t cores = 0, arrays = 0, acam_units = 0, tiles = 0;
 };
 // What mapping.chips chips of the architecture hold.
-ChipCapacity capacity(const compiler::Mapping& mapping, const arch::Architecture& arch);
+ChipCapacity capacity(const Mapping& mapping, const arch::Architecture& arch);
 
-nlohmann::json mapping_json(const compiler::Mapping& mapping, const arch::Architecture& arch,
-                            const ProgramSet& programs);
-std::string mapping_report(const compiler::Mapping& mapping, const arch::Architecture& arch,
-                           const ProgramSet& programs);
+nlohmann::json mapping_json(const Mapping& mapping, const arch::Architecture& arch,
+                            const isa::ProgramSet& programs);
+std::string mapping_report(const Mapping& mapping, const arch::Architecture& arch,
+                           const isa::ProgramSet& programs);
 
-}  // namespace aimc::isa
+}  // namespace aimc::compiler

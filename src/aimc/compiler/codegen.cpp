@@ -1,7 +1,7 @@
 // The code generator of docs/isa.md §5. It walks the layers in graph order and appends each
 // instruction to its core's program in one global order in which every send comes before its
 // recv: with buffered sends the programs therefore cannot deadlock (isa::verify checks it).
-#include "aimc/isa/codegen.h"
+#include "aimc/compiler/codegen.h"
 
 #include <algorithm>
 #include <map>
@@ -10,12 +10,23 @@
 #include "aimc/core/error.h"
 #include "aimc/core/int_math.h"
 
-namespace aimc::isa {
+namespace aimc::compiler {
+
+using isa::acam;
+using isa::alu;
+using isa::AluOp;
+using isa::halt;
+using isa::Instruction;
+using isa::load;
+using isa::mvm;
+using isa::Program;
+using isa::ProgramSet;
+using isa::recv;
+using isa::send;
+using isa::store;
+using isa::sync;
 
 namespace {
-
-using compiler::LayerKind;
-using compiler::LayerMapping;
 
 // Input phases of a signed input (positive, then negative magnitudes: ANALOG_MODEL.md §1).
 constexpr int64_t kPolarities = 2;
@@ -61,8 +72,7 @@ AluOp digital_alu_op(const std::string& op) {
 
 class Generator {
  public:
-  Generator(const ir::Graph& graph, const compiler::Mapping& mapping,
-            const arch::Architecture& arch)
+  Generator(const ir::Graph& graph, const Mapping& mapping, const arch::Architecture& arch)
       : graph_(graph), mapping_(mapping), arch_(arch), element_bytes_(activation_bytes(arch)) {
     const int64_t cores = std::max<int64_t>(1, mapping.cores_used);
     const int64_t cores_per_chip = arch.chip.tiles * arch.chip.cores_per_tile;
@@ -187,7 +197,7 @@ class Generator {
     const Sources all = node_sources(node);
     std::optional<int64_t> first;
     for (const ir::Value* input : all.graph_inputs) {
-      const int64_t bytes = compiler::elements_per_inference(input) * element_bytes_;
+      const int64_t bytes = elements_per_inference(input) * element_bytes_;
       const int64_t dst = allocate(core, bytes);
       emit(core, load(memory_address(input, bytes), bytes, dst));
       if (!first) first = dst;
@@ -215,7 +225,7 @@ class Generator {
     const int64_t arrays_per_group = layer.slices * kPolarities;
     const int64_t replicas = std::max<int64_t>(1, layer.replicas);
     const int64_t vectors = layer.vectors_per_inference;
-    const int64_t steps = compiler::input_steps(arch_);
+    const int64_t steps = input_steps(arch_);
     const int64_t rows_per_array = arch_.array.rows, cols_per_array = arch_.array.cols;
     struct Group {
       int64_t local, g, row_block, col_block, rows, cols;
@@ -292,10 +302,9 @@ class Generator {
 
   void acam_layer(size_t index, const ir::Node& node) {
     const LayerMapping& layer = mapping_.layers[index];
-    const std::vector<std::string> functions = acam_unit_functions(layer);
-    AIMC_ASSERT(static_cast<int64_t>(functions.size()) == layer.acam_units,
+    AIMC_ASSERT(static_cast<int64_t>(layer.acam_functions.size()) == layer.acam_units,
                 "layer '{}': {} ACAM units mapped, {} functions", layer.node, layer.acam_units,
-                functions.size());
+                layer.acam_functions.size());
     const int64_t leader = layer.first_core;
     const int64_t elements = layer.output_elements;
     const int64_t input = deliver_inputs(node, leader);
@@ -315,29 +324,12 @@ class Generator {
       emit(core, acam(unit % units_per_core, len, src, dst));
       transfer(core, leader, bytes, dst);
     };
-    const int64_t searches = layer.searches_per_inference;
-    if (layer.op == "Softmax") {
-      digital(AluOp::kReduceMax, elements);
-      digital(AluOp::kSub, elements);
-      search(0, elements);  // exp
-      digital(AluOp::kReduceSum, elements);
-      search(1, searches - elements);  // reciprocal of each row's sum
-      digital(AluOp::kMul, elements);
-    } else if (layer.op == "layer_norm") {
-      digital(AluOp::kReduceSum, elements);  // mean
-      digital(AluOp::kSub, elements);
-      digital(AluOp::kMac, elements);  // variance
-      search(0, searches);             // rsqrt of each row's variance
-      digital(AluOp::kMul, elements);
-      digital(AluOp::kAdd, elements);
-    } else if (layer.op == "matmul") {
-      const int64_t macs = layer.digital_ops_per_inference;
-      search(0, searches - macs);  // ln of every operand element
-      search(1, macs);             // exp of every sum of logarithms
-      digital(AluOp::kAdd, macs);
-    } else {
-      search(0, searches);
-      digital(AluOp::kKernel, layer.digital_ops_per_inference);
+    // The lowering's schedule, step by step (lowering/lowering.h).
+    for (const lowering::AcamStep& step : layer.acam_steps) {
+      if (step.kind == lowering::AcamStep::Kind::kSearch)
+        search(step.unit, step.elements);
+      else
+        digital(step.alu, step.elements);
     }
     endpoints_[index].push_back({leader, elements * element_bytes_, work});
   }
@@ -358,7 +350,7 @@ class Generator {
       for (size_t producer : sources(output).layers) {
         current_layer_ = mapping_.layers[producer].node;
         int64_t offset = 0;
-        const int64_t total = compiler::elements_per_inference(output) * element_bytes_;
+        const int64_t total = elements_per_inference(output) * element_bytes_;
         const int64_t base = memory_address(output, total);
         for (const Endpoint& share : endpoints_[producer]) {
           emit(share.core, store(share.addr, share.bytes, base + offset));
@@ -369,7 +361,7 @@ class Generator {
   }
 
   const ir::Graph& graph_;
-  const compiler::Mapping& mapping_;
+  const Mapping& mapping_;
   const arch::Architecture& arch_;
   const int64_t element_bytes_;
   std::vector<Program> programs_;
@@ -393,29 +385,19 @@ int64_t mvm_count(const LayerMapping& layer) {
   return layer.vectors_per_inference * layer.groups * layer.row_blocks * layer.col_blocks;
 }
 
-int64_t mvm_count(const compiler::Mapping& mapping) {
+int64_t mvm_count(const Mapping& mapping) {
   int64_t total = 0;
   for (const LayerMapping& layer : mapping.layers) total += mvm_count(layer);
   return total;
 }
 
 std::vector<std::string> acam_unit_functions(const LayerMapping& layer) {
-  if (layer.kind != LayerKind::kAcam) return {};
-  if (layer.op == "Softmax") return {"exp", "reciprocal"};
-  if (layer.op == "layer_norm") return {"rsqrt"};
-  if (layer.op == "matmul") return {"log", "exp"};
-  static const std::map<std::string, std::string> kUnary = {
-      {"gelu", "gelu"}, {"Tanh", "tanh"}, {"Sigmoid", "sigmoid"},       {"silu", "silu"},
-      {"Exp", "exp"},   {"Log", "log"},   {"Reciprocal", "reciprocal"}, {"Sqrt", "sqrt"}};
-  auto it = kUnary.find(layer.op);
-  AIMC_ASSERT(it != kUnary.end(), "ACAM layer '{}' has op {} with no ACAM function", layer.node,
-              layer.op);
-  return {it->second};
+  return layer.kind == LayerKind::kAcam ? layer.acam_functions : std::vector<std::string>{};
 }
 
-ProgramSet generate_programs(const ir::Graph& graph, const compiler::Mapping& mapping,
+ProgramSet generate_programs(const ir::Graph& graph, const Mapping& mapping,
                              const arch::Architecture& arch) {
   return Generator(graph, mapping, arch).run();
 }
 
-}  // namespace aimc::isa
+}  // namespace aimc::compiler

@@ -1,36 +1,39 @@
 // mapping.json and the text report of `aimc compile` (docs/isa.md §6).
-#include "aimc/isa/mapping_report.h"
+#include "aimc/compiler/mapping_report.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-#include "aimc/isa/codegen.h"
+#include "aimc/compiler/codegen.h"
 
-namespace aimc::isa {
+namespace aimc::compiler {
+
+using isa::Opcode;
+using isa::Program;
 
 namespace {
 
 constexpr int64_t kPolarities = 2;
 
-int64_t used_cells(const compiler::LayerMapping& layer) {
-  if (layer.kind != compiler::LayerKind::kCrossbar) return 0;
+int64_t used_cells(const LayerMapping& layer) {
+  if (layer.kind != LayerKind::kCrossbar) return 0;
   return layer.groups * layer.k * layer.n * layer.slices * kPolarities *
          std::max<int64_t>(1, layer.replicas);
 }
 
-int64_t provisioned_cells(const compiler::LayerMapping& layer, const arch::Architecture& arch) {
+int64_t provisioned_cells(const LayerMapping& layer, const arch::Architecture& arch) {
   return layer.arrays * int64_t{arch.array.rows} * arch.array.cols;
 }
 
 }  // namespace
 
-double layer_utilisation(const compiler::LayerMapping& layer, const arch::Architecture& arch) {
+double layer_utilisation(const LayerMapping& layer, const arch::Architecture& arch) {
   const int64_t provisioned = provisioned_cells(layer, arch);
   return provisioned > 0 ? static_cast<double>(used_cells(layer)) / provisioned : 0.0;
 }
 
-ChipCapacity capacity(const compiler::Mapping& mapping, const arch::Architecture& arch) {
+ChipCapacity capacity(const Mapping& mapping, const arch::Architecture& arch) {
   ChipCapacity c;
   c.tiles = mapping.chips * arch.chip.tiles;
   c.cores = c.tiles * arch.chip.cores_per_tile;
@@ -39,14 +42,14 @@ ChipCapacity capacity(const compiler::Mapping& mapping, const arch::Architecture
   return c;
 }
 
-nlohmann::json mapping_json(const compiler::Mapping& mapping, const arch::Architecture& arch,
-                            const ProgramSet& programs) {
+nlohmann::json mapping_json(const Mapping& mapping, const arch::Architecture& arch,
+                            const isa::ProgramSet& programs) {
   nlohmann::json layers = nlohmann::json::array();
   int64_t cells = 0, provisioned = 0;
-  for (const compiler::LayerMapping& layer : mapping.layers) {
+  for (const LayerMapping& layer : mapping.layers) {
     nlohmann::json entry = {{"node", layer.node},
                             {"op", layer.op},
-                            {"kind", compiler::layer_kind_name(layer.kind)},
+                            {"kind", layer_kind_name(layer.kind)},
                             {"arrays", layer.arrays},
                             {"acam_units", layer.acam_units},
                             {"cores", layer.cores},
@@ -55,7 +58,7 @@ nlohmann::json mapping_json(const compiler::Mapping& mapping, const arch::Archit
                             {"mvm", mvm_count(layer)},
                             {"acam_searches", layer.searches_per_inference},
                             {"alu_ops", layer.digital_ops_per_inference}};
-    if (layer.kind == compiler::LayerKind::kCrossbar) {
+    if (layer.kind == LayerKind::kCrossbar) {
       entry["k"] = layer.k;
       entry["n"] = layer.n;
       entry["groups"] = layer.groups;
@@ -69,8 +72,7 @@ nlohmann::json mapping_json(const compiler::Mapping& mapping, const arch::Archit
     } else {
       entry["utilisation"] = nullptr;
     }
-    if (layer.kind == compiler::LayerKind::kAcam)
-      entry["acam_functions"] = acam_unit_functions(layer);
+    if (layer.kind == LayerKind::kAcam) entry["acam_functions"] = acam_unit_functions(layer);
     layers.push_back(std::move(entry));
   }
   const ChipCapacity available = capacity(mapping, arch);
@@ -104,8 +106,8 @@ nlohmann::json mapping_json(const compiler::Mapping& mapping, const arch::Archit
           {"cores", cores}};
 }
 
-std::string mapping_report(const compiler::Mapping& mapping, const arch::Architecture& arch,
-                           const ProgramSet& programs) {
+std::string mapping_report(const Mapping& mapping, const arch::Architecture& arch,
+                           const isa::ProgramSet& programs) {
   const ChipCapacity available = capacity(mapping, arch);
   auto percent = [](int64_t used, int64_t of) {
     return of > 0 ? 100.0 * static_cast<double>(used) / static_cast<double>(of) : 0.0;
@@ -128,17 +130,17 @@ std::string mapping_report(const compiler::Mapping& mapping, const arch::Archite
                   count(programs, Opcode::kSend));
   out += fmt::format("\n  {:<40} {:<10} {:<8} {:>6} {:>5} {:>6} {:>8} {:>6} {:>8}\n", "layer", "op",
                      "kind", "arrays", "acam", "cores", "replicas", "util%", "mvm");
-  for (const compiler::LayerMapping& layer : mapping.layers) {
+  for (const LayerMapping& layer : mapping.layers) {
     const std::string utilisation =
-        layer.kind == compiler::LayerKind::kCrossbar
+        layer.kind == LayerKind::kCrossbar
             ? fmt::format("{:.1f}", 100.0 * layer_utilisation(layer, arch))
             : "-";
     out += fmt::format("  {:<40} {:<10} {:<8} {:>6} {:>5} {:>6} {:>8} {:>6} {:>8}\n", layer.node,
-                       layer.op, compiler::layer_kind_name(layer.kind), layer.arrays,
-                       layer.acam_units, layer.cores, std::max<int64_t>(1, layer.replicas),
-                       utilisation, mvm_count(layer));
+                       layer.op, layer_kind_name(layer.kind), layer.arrays, layer.acam_units,
+                       layer.cores, std::max<int64_t>(1, layer.replicas), utilisation,
+                       mvm_count(layer));
   }
   return out;
 }
 
-}  // namespace aimc::isa
+}  // namespace aimc::compiler

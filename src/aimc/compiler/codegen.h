@@ -11,27 +11,27 @@
 #include "aimc/ir/graph.h"
 #include "aimc/isa/program.h"
 
-namespace aimc::isa {
+namespace aimc::compiler {
 
 // The mvm instructions a crossbar layer needs for one inference: one per input vector per
 // (conv group, row block, column block) of its weight matrix. Replicas share the vectors, so
 // they do not change it.
-int64_t mvm_count(const compiler::LayerMapping& layer);
-int64_t mvm_count(const compiler::Mapping& mapping);
+int64_t mvm_count(const LayerMapping& layer);
+int64_t mvm_count(const Mapping& mapping);
 
-// The function each ACAM unit of an ACAM layer holds, in unit order: softmax {exp,
-// reciprocal}, layer_norm {rsqrt}, matmul {log, exp}, element-wise ops their function
-// (gelu, tanh, sigmoid, silu, exp, log, reciprocal, sqrt). Empty for other layers.
-std::vector<std::string> acam_unit_functions(const compiler::LayerMapping& layer);
+// The function each ACAM unit of an ACAM layer holds, in unit order (its lowering's
+// acam_functions: softmax {exp, reciprocal}, layer_norm {rsqrt}, log-domain matmul {log, exp},
+// element-wise ops their function). Empty for other layers.
+std::vector<std::string> acam_unit_functions(const LayerMapping& layer);
 
 // One program per core in [0, max(1, mapping.cores_used)). `graph` is the graph the mapping
 // was made from (the data flow between layers comes from it).
-ProgramSet generate_programs(const ir::Graph& graph, const compiler::Mapping& mapping,
-                             const arch::Architecture& arch);
+isa::ProgramSet generate_programs(const ir::Graph& graph, const Mapping& mapping,
+                                  const arch::Architecture& arch);
 
 // Bytes of one activation element on the chip: ceil(input.in_bits / 8).
 int64_t activation_bytes(const arch::Architecture& arch);
 // Bytes of one partial sum sent between the cores of a layer (int32, ASSUMPTION).
 constexpr int64_t kPartialSumBytes = 4;
 
-}  // namespace aimc::isa
+}  // namespace aimc::compiler

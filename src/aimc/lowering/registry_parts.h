@@ -1,0 +1,23 @@
+// The parts the registry (lowering.cpp) is assembled from, one per file, so that a family of
+// lowerings lives in one place. Internal to lowering/.
+#pragma once
+
+#include <vector>
+
+#include "aimc/lowering/lowering.h"
+
+namespace aimc::lowering::detail {
+
+void add_crossbar_lowerings(std::vector<Lowering>& registry);        // crossbar.cpp
+void add_acam_unary_lowerings(std::vector<Lowering>& registry);      // acam_unary.cpp
+void add_acam_composite_lowerings(std::vector<Lowering>& registry);  // acam_composite.cpp
+void add_dmmul_lowerings(std::vector<Lowering>& registry);           // dmmul.cpp
+
+// Why a node with a `axis` attribute does not reduce over its input's last axis ("" when it
+// does): softmax and layer norm on ACAM work row by row.
+std::string reject_unless_last_axis(const ir::Node& node);
+// Why an attention-style product A·B cannot run as one product per matrix ("" when it can):
+// both operands of the same rank >= 2, the same batch dimensions, A's last = B's second last.
+std::string reject_unless_batched_matmul(const ir::Node& node);
+
+}  // namespace aimc::lowering::detail
