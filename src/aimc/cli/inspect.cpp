@@ -1,11 +1,13 @@
-// aimc inspect MODEL [--ir] [--json] [--dim NAME=VALUE ...]
+// aimc inspect MODEL [--ir] [--json] [--dim NAME=VALUE ...] [--arch A.yaml [--set k=v ...]]
 #include <fmt/format.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
+#include "aimc/cli/placement_table.h"
 #include "aimc/ir/op_registry.h"
 #include "aimc/ir/stats.h"
 #include "aimc/passes/passes.h"
@@ -20,6 +22,8 @@ struct InspectOptions {
   bool ir = false;
   bool json = false;
   std::vector<std::string> dims;
+  std::string arch;  // --arch: print where each node runs instead
+  std::vector<std::string> overrides;
 };
 
 nlohmann::json shape_json(const ir::Value& v) {
@@ -83,6 +87,10 @@ std::map<std::string, int64_t> parse_dims(const std::vector<std::string>& specs)
 
 int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
   std::unique_ptr<ir::Graph> graph = load_model(options.model, global.verbose);
+  if (!options.arch.empty())
+    return print_placement_table(options.model, *graph,
+                                 arch::load_architecture(options.arch, options.overrides),
+                                 options.json);
   std::map<std::string, int64_t> dims = parse_dims(options.dims);
   std::set<std::string> symbols;
   for (const ir::Value* in : graph->inputs) {
@@ -179,6 +187,9 @@ Command add_inspect_command(CLI::App& app, const GlobalOptions& global) {
   app.add_flag("--json", options->json, "machine-readable output");
   app.add_option("--dim", options->dims,
                  "bind a symbolic input dimension for MAC counts, NAME=VALUE (default 1)");
+  app.add_option("--arch,-a", options->arch,
+                 "print where each node runs on this architecture, and why");
+  app.add_option("--set", options->overrides, "override an architecture key: key.path=value");
   return [options, &global] { return run_inspect(*options, global); };
 }
 
