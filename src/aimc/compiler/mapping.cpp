@@ -302,13 +302,60 @@ double element_hops(const Mapping& mapping) {
   return total;
 }
 
-Mapping map_graph(const ir::Graph& graph, const arch::Architecture& arch,
-                  const MappingOptions& options) {
-  if (options.chips < 1) throw_bad_input("chips: {} must be >= 1", options.chips);
-  if (options.batch < 1) throw_bad_input("batch: {} must be >= 1", options.batch);
-  Mapping mapping;
-  mapping.chips = options.chips;
-  // The mapped layers whose outputs a value carries (through layout ops).
+namespace {
+
+// A digital layer: one ALU operation per MAC, else per output element (ASSUMPTION). A matmul
+// with dmmul.mode digital lands here: int8 MACs (ANALOG_MODEL.md §3), one ALU operation each,
+// like any other digital MAC.
+void map_digital(const ir::Node& node, LayerMapping& layer) {
+  int64_t macs = 0;
+  if (node.op == "linear" || node.op == "matmul") macs = matmul_macs(node);
+  if (node.op == "conv" && node.input(1) && node.input(1)->shape) {
+    int64_t per_output = 1;
+    for (size_t i = 1; i < node.input(1)->shape->size(); ++i)
+      per_output *= std::max<int64_t>(1, (*node.input(1)->shape)[i].value);
+    macs = layer.output_elements * per_output;
+  }
+  layer.digital_ops_per_inference = macs > 0 ? macs : layer.output_elements;
+}
+
+// One node that does work, placed where its lowering says (lowering::decide).
+LayerMapping map_layer(const ir::Node& node, const arch::Architecture& arch) {
+  LayerMapping layer;
+  layer.node = node.name;
+  layer.op = node.op;
+  layer.input_elements = elements_per_inference(node.input(0));
+  layer.output_elements = elements_per_inference(node.output(0));
+  if (node.op == "matmul" && node.input(1) && !node.input(1)->is_constant())
+    layer.second_input_elements = elements_per_inference(node.input(1));
+  const lowering::Decision decision = lowering::decide(node, arch);
+  if (decision.lowering) layer.lowering = decision.lowering->name;
+  if (decision.placement == Placement::kCrossbar) {
+    if (decision.lowering->engine == lowering::Engine::kCrossbarMatmul)
+      map_crossbar_matmul(node, arch, layer);
+    else
+      map_crossbar(node, arch, layer);
+    layer.cores = ceil_div(layer.arrays, arch.chip.arrays_per_core);
+  } else if (decision.placement == Placement::kAcam) {
+    map_acam(node, *decision.lowering, arch, layer);
+    layer.cores = ceil_div(layer.acam_units, arch.chip.acam_units_per_core);
+  } else {
+    map_digital(node, layer);
+  }
+  if (layer.kind != LayerKind::kCrossbar) {
+    if (node.op == "linear" || node.op == "matmul") layer.macs_per_inference = matmul_macs(node);
+    if (node.op == "conv") layer.macs_per_inference = layer.digital_ops_per_inference;
+    if ((node.op == "linear" || node.op == "conv" || node.op == "matmul") && node.input(1) &&
+        node.input(1)->is_constant())
+      layer.weight_elements = node.input(1)->constant.numel();
+  }
+  return layer;
+}
+
+// The layers of the graph in order, each with the layers it reads from (through layout ops,
+// which the mapping leaves out).
+std::vector<LayerMapping> map_layers(const ir::Graph& graph, const arch::Architecture& arch) {
+  std::vector<LayerMapping> layers;
   std::unordered_map<const ir::Value*, std::vector<int64_t>> sources;
   auto sources_of_inputs = [&](const ir::Node& node) {
     std::vector<int64_t> found;
@@ -320,7 +367,6 @@ Mapping map_graph(const ir::Graph& graph, const arch::Architecture& arch,
     found.erase(std::unique(found.begin(), found.end()), found.end());
     return found;
   };
-  int64_t base_cores = 0;
   for (const auto& node_ptr : graph.nodes()) {
     const ir::Node& node = *node_ptr;
     if (kLayoutOps.count(node.op)) {
@@ -330,71 +376,50 @@ Mapping map_graph(const ir::Graph& graph, const arch::Architecture& arch,
           if (output) sources[output] = passed;
       continue;
     }
-    LayerMapping layer;
-    layer.node = node.name;
-    layer.op = node.op;
-    layer.input_elements = elements_per_inference(node.input(0));
-    layer.output_elements = elements_per_inference(node.output(0));
+    LayerMapping layer = map_layer(node, arch);
     layer.producers = sources_of_inputs(node);
-    if (node.op == "matmul" && node.input(1) && !node.input(1)->is_constant())
-      layer.second_input_elements = elements_per_inference(node.input(1));
-    const lowering::Decision decision = lowering::decide(node, arch);
-    if (decision.lowering) layer.lowering = decision.lowering->name;
-    if (decision.placement == Placement::kCrossbar) {
-      if (decision.lowering->engine == lowering::Engine::kCrossbarMatmul)
-        map_crossbar_matmul(node, arch, layer);
-      else
-        map_crossbar(node, arch, layer);
-      layer.cores = ceil_div(layer.arrays, arch.chip.arrays_per_core);
-    } else if (decision.placement == Placement::kAcam) {
-      map_acam(node, *decision.lowering, arch, layer);
-      layer.cores = ceil_div(layer.acam_units, arch.chip.acam_units_per_core);
-    } else {
-      // Digital: one ALU operation per MAC, else per output element (ASSUMPTION). A matmul
-      // with dmmul.mode digital lands here: int8 MACs (ANALOG_MODEL.md §3), one ALU
-      // operation each, like any other digital MAC.
-      int64_t macs = 0;
-      if (node.op == "linear" || node.op == "matmul") macs = matmul_macs(node);
-      if (node.op == "conv" && node.input(1) && node.input(1)->shape) {
-        int64_t per_output = 1;
-        for (size_t i = 1; i < node.input(1)->shape->size(); ++i)
-          per_output *= std::max<int64_t>(1, (*node.input(1)->shape)[i].value);
-        macs = layer.output_elements * per_output;
-      }
-      layer.digital_ops_per_inference = macs > 0 ? macs : layer.output_elements;
-    }
-    if (layer.kind != LayerKind::kCrossbar) {
-      if (node.op == "linear" || node.op == "matmul") layer.macs_per_inference = matmul_macs(node);
-      if (node.op == "conv") layer.macs_per_inference = layer.digital_ops_per_inference;
-      if ((node.op == "linear" || node.op == "conv") && node.input(1) &&
-          node.input(1)->is_constant())
-        layer.weight_elements = node.input(1)->constant.numel();
-      if (node.op == "matmul" && node.input(1) && node.input(1)->is_constant())
-        layer.weight_elements = node.input(1)->constant.numel();
-    }
-    base_cores += layer.cores;
-    const int64_t index = static_cast<int64_t>(mapping.layers.size());
+    const int64_t index = static_cast<int64_t>(layers.size());
     for (const ir::Value* output : node.outputs)
       if (output) sources[output] = {index};
-    mapping.layers.push_back(std::move(layer));
+    layers.push_back(std::move(layer));
   }
+  return layers;
+}
+
+// Error(kBadInput) when the layers need more cores than `chips` chips hold.
+void check_fits(const ir::Graph& graph, const std::vector<LayerMapping>& layers,
+                const arch::Architecture& arch, int64_t chips, int64_t base_cores,
+                int64_t base_chips) {
+  if (base_chips <= chips) return;
+  int64_t arrays = 0, acam_units = 0;
+  for (const LayerMapping& layer : layers) {
+    arrays += layer.arrays;
+    acam_units += layer.acam_units;
+  }
+  const int64_t cores = chips * arch.chip.tiles * arch.chip.cores_per_tile;
+  throw_bad_input(
+      "{}: the model needs {} crossbar arrays and {} ACAM units on {} cores ({} chips), but "
+      "{} chip(s) of architecture \"{}\" hold {} arrays and {} ACAM units on {} cores "
+      "(allow more chips with --chips {})",
+      graph.name.empty() ? "model" : graph.name, arrays, acam_units, base_cores, base_chips, chips,
+      arch.name, cores * arch.chip.arrays_per_core, cores * arch.chip.acam_units_per_core, cores,
+      base_chips);
+}
+
+}  // namespace
+
+Mapping map_graph(const ir::Graph& graph, const arch::Architecture& arch,
+                  const MappingOptions& options) {
+  if (options.chips < 1) throw_bad_input("chips: {} must be >= 1", options.chips);
+  if (options.batch < 1) throw_bad_input("batch: {} must be >= 1", options.batch);
+  Mapping mapping;
+  mapping.chips = options.chips;
+  mapping.layers = map_layers(graph, arch);
+  int64_t base_cores = 0;
+  for (const LayerMapping& layer : mapping.layers) base_cores += layer.cores;
   const int64_t cores_per_chip = arch.chip.tiles * arch.chip.cores_per_tile;
   const int64_t base_chips = std::max<int64_t>(1, ceil_div(base_cores, cores_per_chip));
-  if (base_chips > options.chips) {
-    int64_t arrays = 0, acam_units = 0;
-    for (const LayerMapping& layer : mapping.layers) {
-      arrays += layer.arrays;
-      acam_units += layer.acam_units;
-    }
-    const int64_t cores = options.chips * cores_per_chip;
-    throw_bad_input(
-        "{}: the model needs {} crossbar arrays and {} ACAM units on {} cores ({} chips), but "
-        "{} chip(s) of architecture \"{}\" hold {} arrays and {} ACAM units on {} cores "
-        "(allow more chips with --chips {})",
-        graph.name.empty() ? "model" : graph.name, arrays, acam_units, base_cores, base_chips,
-        options.chips, arch.name, cores * arch.chip.arrays_per_core,
-        cores * arch.chip.acam_units_per_core, cores, base_chips);
-  }
+  check_fits(graph, mapping.layers, arch, options.chips, base_cores, base_chips);
   // Replicas go into the chips the model needs anyway: the area does not grow.
   if (options.replicate)
     replicate_bottlenecks(mapping, arch, options, base_chips * cores_per_chip - base_cores);
