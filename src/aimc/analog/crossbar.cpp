@@ -208,6 +208,10 @@ struct CrossbarLayer::Impl {
   int64_t run_tile(const std::vector<float>& codes, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                    int64_t first_row, const RngStream& noise_stream, std::vector<double>& acc,
                    std::vector<int64_t>* histogram) const;
+  // run_tile's two paths: merged reads (one exact product per block of rows), and the rest.
+  void run_merged_tile(const std::vector<float>& codes, int64_t m0, int64_t m1, int64_t n0,
+                       int64_t n1, std::vector<double>& acc) const;
+  struct TileReads;
   // Calls run_tile over a static split of [0, M) x [0, N) that depends on the shapes only.
   int64_t run(const std::vector<float>& codes, int64_t M, int64_t first_row,
               const RngStream& noise_stream, std::vector<double>& acc,
@@ -462,61 +466,75 @@ void CrossbarLayer::Impl::quantise_inputs(const Tensor& x, std::vector<float>& c
   }
 }
 
-int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m0, int64_t m1,
-                                      int64_t n0, int64_t n1, int64_t first_row,
-                                      const RngStream& noise_stream, std::vector<double>& acc,
-                                      std::vector<int64_t>* histogram) const {
-  const int64_t K = in_features, N = out_features, S = slices, mr = m1 - m0, nr = n1 - n0;
-  const int c = columns_per_pair;
-  const int dac_bits = arch.input.dac_bits, cell_bits = arch.array.cell_bits;
-  int64_t clipped = 0;
-
-  if (merged) {  // acc += x_q · Σ_s 2^(cell_bits s) (m+ - m-), row blocks grouped per product
-    AIMC_ASSERT(histogram == nullptr, "merged reads are never histogrammed");
-    std::vector<float> out(mr * nr);
-    for (int64_t k0 = 0; k0 < K; k0 += merged_rows_per_product) {
-      const int64_t kn = std::min(merged_rows_per_product, K - k0);
-      single_thread_sgemm(mr, nr, kn, codes.data() + m0 * K + k0, K,
-                          merged_levels.data() + k0 * N + n0, N, out.data(), nr);
-      for (int64_t m = 0; m < mr; ++m)
-        for (int64_t n = 0; n < nr; ++n) acc[(m0 + m) * N + n0 + n] += out[m * nr + n];
-    }
-    return 0;
+void CrossbarLayer::Impl::run_merged_tile(const std::vector<float>& codes, int64_t m0, int64_t m1,
+                                          int64_t n0, int64_t n1, std::vector<double>& acc) const {
+  // acc += x_q · Σ_s 2^(cell_bits s) (m+ - m-), row blocks grouped per product.
+  const int64_t K = in_features, N = out_features, mr = m1 - m0, nr = n1 - n0;
+  std::vector<float> out(mr * nr);
+  for (int64_t k0 = 0; k0 < K; k0 += merged_rows_per_product) {
+    const int64_t kn = std::min(merged_rows_per_product, K - k0);
+    single_thread_sgemm(mr, nr, kn, codes.data() + m0 * K + k0, K,
+                        merged_levels.data() + k0 * N + n0, N, out.data(), nr);
+    for (int64_t m = 0; m < mr; ++m)
+      for (int64_t n = 0; n < nr; ++n) acc[(m0 + m) * N + n0 + n] += out[m * nr + n];
   }
+}
 
-  const int64_t digit_rows = 2 * steps * mr, width = nr * S * c, reads_width = nr * S;
+// The reads of one tile (rows [m0, m0 + mr) x columns [n0, n0 + nr)) that do not merge: per
+// row block, the input digits stacked along M, the sums every read collects, then each read's
+// noise and ADC conversion; ADC codes are summed per (m, n, s) and shift-added at the end.
+struct CrossbarLayer::Impl::TileReads {
+  const Impl& layer;
+  const std::vector<float>& codes;
+  const int64_t m0, mr, n0, nr;
+  const int64_t digit_rows, width, reads_width;
   // 1-bit digits (the usual bit-serial DAC) go through binary_digit_product as 4-bit codes;
   // wider digits through sgemm.
-  const bool binary_digits = digit_max == 1;
-  std::vector<float> digits(binary_digits ? 0 : digit_rows * rows), squares,
-      out(digit_rows * width), variance, tables;
-  std::vector<uint8_t> group_codes(binary_digits ? digit_rows * ceil_div(rows, 4) : 0);
+  const bool binary_digits;
+  const bool noisy;
+  std::vector<float> digits, squares, out, variance, tables;
+  std::vector<uint8_t> group_codes;
   // A read whose digits are all zero drives no current and draws no read noise: with no
   // output noise its ADC code is 0 (nothing to add) and its random numbers are never used.
-  std::vector<char> row_is_zero(digit_rows);
-  const bool skip_zero_reads = output_sigma == 0.0;
-  if (read_noise && !binary_digits) squares.resize(digits.size());
-  if (read_noise) variance.resize(digit_rows * reads_width);
-  const bool noisy = read_noise || output_sigma > 0.0;
-  std::vector<double> current(reads_width);
-  std::vector<float> normals(noisy ? reads_width : 0);
+  std::vector<char> row_is_zero;
+  std::vector<double> current;
+  std::vector<float> normals;
   // Σ_r Σ_phase (±1) Σ_t 2^(dac_bits t) code per (m, n, s), in units of the LSB: integers for
   // a quantising ADC, so exact in any order; shift-added over s at the end of the tile.
-  std::vector<double> code_sums(histogram ? 0 : mr * reads_width, 0.0);
-  const double lsb = adc_lsb;
-  const double load_scale = delta_g / (static_cast<double>(rows) * digit_max * g_max);
-  const double ir_slope = ir_drop ? ir_drop->row_slope() / rows : 0.0;
-  const double output_variance = output_sigma * output_sigma;
-  const double histogram_scale = kHistogramBins / histogram_range();
+  std::vector<double> code_sums;
 
-  for (int64_t r = 0; r < row_blocks; ++r) {
-    const int64_t kb = block_rows(r);
-    // Digits stacked along M: row (phase·T + step)·mr + m.
+  TileReads(const Impl& impl, const std::vector<float>& input_codes, int64_t first_m, int64_t end_m,
+            int64_t first_n, int64_t end_n, bool histogram)
+      : layer(impl),
+        codes(input_codes),
+        m0(first_m),
+        mr(end_m - first_m),
+        n0(first_n),
+        nr(end_n - first_n),
+        digit_rows(2 * impl.steps * mr),
+        width(nr * impl.slices * impl.columns_per_pair),
+        reads_width(nr * impl.slices),
+        binary_digits(impl.digit_max == 1),
+        noisy(impl.read_noise || impl.output_sigma > 0.0),
+        digits(binary_digits ? 0 : digit_rows * impl.rows),
+        out(digit_rows * width),
+        group_codes(binary_digits ? digit_rows * ceil_div(impl.rows, 4) : 0),
+        row_is_zero(digit_rows),
+        current(reads_width),
+        normals(noisy ? reads_width : 0),
+        code_sums(histogram ? 0 : mr * reads_width, 0.0) {
+    if (impl.read_noise && !binary_digits) squares.resize(digits.size());
+    if (impl.read_noise) variance.resize(digit_rows * reads_width);
+  }
+
+  // Digits of row block r stacked along M: row (phase·T + step)·mr + m.
+  void encode_digits(int64_t r, int64_t kb) {
+    const int dac_bits = layer.arch.input.dac_bits, digit_max = layer.digit_max;
     for (int phase = 0; phase < 2; ++phase)
-      for (int t = 0; t < steps; ++t)
+      for (int t = 0; t < layer.steps; ++t)
         for (int64_t m = 0; m < mr; ++m) {
-          const float* code = codes.data() + (m0 + m) * K + r * rows;
-          const int64_t digit_row = (phase * steps + t) * mr + m;
+          const float* code = codes.data() + (m0 + m) * layer.in_features + r * layer.rows;
+          const int64_t digit_row = (phase * layer.steps + t) * mr + m;
           auto digit_at = [&](int64_t kl) {  // digit t of this phase's magnitude
             const int value = static_cast<int>(code[kl]);
             const int magnitude = phase == 0 ? std::max(value, 0) : std::max(-value, 0);
@@ -541,47 +559,78 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
           }
           row_is_zero[digit_row] = any == 0;
         }
+  }
+
+  // Σ v G of every read of row block r (and Σ v² σ² of its read noise).
+  void products(int64_t r, int64_t kb) {
+    const int64_t N = layer.out_features, S = layer.slices;
+    const int c = layer.columns_per_pair;
     if (binary_digits) {  // with 1-bit digits v² = v: the variance uses the same codes
-      binary_digit_product(group_codes.data(), digit_rows, kb, conductance[r].data() + n0 * S * c,
-                           N * S * c, width, out.data(), tables);
-      if (read_noise)
-        binary_digit_product(group_codes.data(), digit_rows, kb, read_variance[r].data() + n0 * S,
-                             N * S, reads_width, variance.data(), tables);
-    } else {
-      single_thread_sgemm(digit_rows, width, kb, digits.data(), kb,
-                          conductance[r].data() + n0 * S * c, N * S * c, out.data(), width);
-      if (read_noise) {
-        for (int64_t i = 0; i < digit_rows * kb; ++i) squares[i] = digits[i] * digits[i];
-        single_thread_sgemm(digit_rows, reads_width, kb, squares.data(), kb,
-                            read_variance[r].data() + n0 * S, N * S, variance.data(), reads_width);
-      }
+      binary_digit_product(group_codes.data(), digit_rows, kb,
+                           layer.conductance[r].data() + n0 * S * c, N * S * c, width, out.data(),
+                           tables);
+      if (layer.read_noise)
+        binary_digit_product(group_codes.data(), digit_rows, kb,
+                             layer.read_variance[r].data() + n0 * S, N * S, reads_width,
+                             variance.data(), tables);
+      return;
     }
+    single_thread_sgemm(digit_rows, width, kb, digits.data(), kb,
+                        layer.conductance[r].data() + n0 * S * c, N * S * c, out.data(), width);
+    if (layer.read_noise) {
+      for (int64_t i = 0; i < digit_rows * kb; ++i) squares[i] = digits[i] * digits[i];
+      single_thread_sgemm(digit_rows, reads_width, kb, squares.data(), kb,
+                          layer.read_variance[r].data() + n0 * S, N * S, variance.data(),
+                          reads_width);
+    }
+  }
+
+  // The currents of one read row (IR drop applied), into `current`.
+  void read_currents(int64_t row) {
+    const float* sums = out.data() + row * width;
+    if (layer.columns_per_pair == 1) {
+      for (int64_t j = 0; j < reads_width; ++j) current[j] = sums[j];
+      return;
+    }
+    // Per polarity: Σ v G (1 - γ (k+1)/rows L), L = Σ v G / (rows Dmax g_max).
+    const double load_scale =
+        layer.delta_g / (static_cast<double>(layer.rows) * layer.digit_max * layer.g_max);
+    const double ir_slope = layer.ir_drop ? layer.ir_drop->row_slope() / layer.rows : 0.0;
+    for (int64_t j = 0; j < reads_width; ++j) {
+      const float* p = sums + j * 4;
+      const double positive = p[0] - ir_slope * (p[0] * load_scale) * p[2];
+      const double negative = p[1] - ir_slope * (p[1] * load_scale) * p[3];
+      current[j] = positive - negative;
+    }
+  }
+
+  // Every read of row block r: noise, then the ADC (or |I| into the histogram). Returns the
+  // clipped conversions.
+  int64_t convert(int64_t r, int64_t first_row, const RngStream& noise_stream,
+                  std::vector<int64_t>* histogram) {
+    const int64_t N = layer.out_features, S = layer.slices;
+    const bool skip_zero_reads = layer.output_sigma == 0.0;
+    const double output_variance = layer.output_sigma * layer.output_sigma;
+    const double histogram_scale = kHistogramBins / layer.histogram_range();
+    int64_t clipped = 0;
     for (int phase = 0; phase < 2; ++phase)
-      for (int t = 0; t < steps; ++t)
+      for (int t = 0; t < layer.steps; ++t)
         for (int64_t m = 0; m < mr; ++m) {
-          const int64_t row = (phase * steps + t) * mr + m;
+          const int64_t row = (phase * layer.steps + t) * mr + m;
           if (skip_zero_reads && row_is_zero[row]) {
             if (histogram) (*histogram)[0] += reads_width;  // |I| = 0
             continue;
           }
-          const float* sums = out.data() + row * width;
-          if (c == 1) {
-            for (int64_t j = 0; j < reads_width; ++j) current[j] = sums[j];
-          } else {  // per polarity: Σ v G (1 - γ (k+1)/rows L), L = Σ v G / (rows Dmax g_max)
-            for (int64_t j = 0; j < reads_width; ++j) {
-              const float* p = sums + j * 4;
-              const double positive = p[0] - ir_slope * (p[0] * load_scale) * p[2];
-              const double negative = p[1] - ir_slope * (p[1] * load_scale) * p[3];
-              current[j] = positive - negative;
-            }
-          }
+          read_currents(row);
           if (noisy) {
             // Counter (global row, read group, column, slice): the same whatever the batch or
             // the tiling; the tile's reads of one group are consecutive counters, drawn in bulk.
-            const uint64_t read_base = static_cast<uint64_t>(first_row + m0 + m) * reads_per_row() +
-                                       ((r * 2 + phase) * steps + t) * S;
+            const uint64_t read_base =
+                static_cast<uint64_t>(first_row + m0 + m) * layer.reads_per_row() +
+                ((r * 2 + phase) * layer.steps + t) * S;
             noise_stream.fill_fast_normal(read_base * N + n0 * S, reads_width, normals.data());
-            add_noise(current.data(), read_noise ? variance.data() + row * reads_width : nullptr,
+            add_noise(current.data(),
+                      layer.read_noise ? variance.data() + row * reads_width : nullptr,
                       normals.data(), reads_width, output_variance);
           }
           if (histogram) {
@@ -591,25 +640,51 @@ int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m
             }
             continue;
           }
-          const double step_weight = (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, dac_bits * t);
-          clipped += adc->accumulate_codes(current.data(), reads_width, lsb, adc_codes, step_weight,
-                                           code_sums.data() + m * reads_width);
+          const double step_weight =
+              (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, layer.arch.input.dac_bits * t);
+          clipped += layer.adc->accumulate_codes(current.data(), reads_width, layer.adc_lsb,
+                                                 layer.adc_codes, step_weight,
+                                                 code_sums.data() + m * reads_width);
         }
+    return clipped;
   }
-  if (histogram) return clipped;
-  // Shift-add over the slices, then back to current units (× LSB).
-  std::vector<double> slice_weight(S);  // 2^(cell_bits s)
-  for (int64_t s = 0; s < S; ++s)
-    slice_weight[s] = std::ldexp(1.0, cell_bits * static_cast<int>(s));
-  for (int64_t m = 0; m < mr; ++m) {
-    const double* sums = code_sums.data() + m * reads_width;
-    double* acc_row = acc.data() + (m0 + m) * N + n0;
-    for (int64_t n = 0; n < nr; ++n) {
-      double sum = 0.0;
-      for (int64_t s = 0; s < S; ++s) sum += slice_weight[s] * sums[n * S + s];
-      acc_row[n] += lsb * sum;
+
+  // Shift-add over the slices, then back to current units (× LSB), into acc [M, N].
+  void shift_add(std::vector<double>& acc) const {
+    const int64_t N = layer.out_features, S = layer.slices;
+    std::vector<double> slice_weight(S);  // 2^(cell_bits s)
+    for (int64_t s = 0; s < S; ++s)
+      slice_weight[s] = std::ldexp(1.0, layer.arch.array.cell_bits * static_cast<int>(s));
+    for (int64_t m = 0; m < mr; ++m) {
+      const double* sums = code_sums.data() + m * reads_width;
+      double* acc_row = acc.data() + (m0 + m) * N + n0;
+      for (int64_t n = 0; n < nr; ++n) {
+        double sum = 0.0;
+        for (int64_t s = 0; s < S; ++s) sum += slice_weight[s] * sums[n * S + s];
+        acc_row[n] += layer.adc_lsb * sum;
+      }
     }
   }
+};
+
+int64_t CrossbarLayer::Impl::run_tile(const std::vector<float>& codes, int64_t m0, int64_t m1,
+                                      int64_t n0, int64_t n1, int64_t first_row,
+                                      const RngStream& noise_stream, std::vector<double>& acc,
+                                      std::vector<int64_t>* histogram) const {
+  if (merged) {
+    AIMC_ASSERT(histogram == nullptr, "merged reads are never histogrammed");
+    run_merged_tile(codes, m0, m1, n0, n1, acc);
+    return 0;
+  }
+  TileReads tile(*this, codes, m0, m1, n0, n1, histogram != nullptr);
+  int64_t clipped = 0;
+  for (int64_t r = 0; r < row_blocks; ++r) {
+    const int64_t kb = block_rows(r);
+    tile.encode_digits(r, kb);
+    tile.products(r, kb);
+    clipped += tile.convert(r, first_row, noise_stream, histogram);
+  }
+  if (!histogram) tile.shift_add(acc);
   return clipped;
 }
 
