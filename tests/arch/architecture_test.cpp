@@ -210,7 +210,7 @@ TEST(Architecture, UnknownKeySuggestsTheClosest) {
 }
 
 TEST(Architecture, OutOfRangeGivesTheRange) {
-  EXPECT_EQ(parse_error("adc: {bits: 0}"), "x.yaml: adc.bits: 0 is out of range [1, 24]");
+  EXPECT_EQ(parse_error("adc: {bits: 0}"), "x.yaml: adc.bits: 0 is out of range [2, 24]");
   EXPECT_EQ(parse_error("array: {rows: 65537}"),
             "x.yaml: array.rows: 65537 is out of range [1, 65536]");
   EXPECT_EQ(parse_error("array: {cell_bits: 99999999999999999999}"),
@@ -225,7 +225,7 @@ TEST(Architecture, OutOfRangeGivesTheRange) {
             "x.yaml: adc.percentile: 0 is out of range (0, 100]");
   EXPECT_EQ(parse_error("input: {percentile: 100.5}"),
             "x.yaml: input.percentile: 100.5 is out of range (0, 100]");
-  EXPECT_EQ(parse_error("array: {g_min: -1e-6}"), "x.yaml: array.g_min: -1e-6 must be >= 0");
+  EXPECT_EQ(parse_error("array: {g_min: -1e-6}"), "x.yaml: array.g_min: -1e-6 is out of range [0, inf]");
   EXPECT_EQ(parse_error("array: {g_min: 1e-4, g_max: 1e-5}"),
             "x.yaml: array.g_max: 1e-05 must be greater than array.g_min (0.0001)");
   EXPECT_EQ(parse_error("acam: {out_bits: 17}"),
@@ -343,7 +343,7 @@ TEST(Architecture, AcamArrayDefaultsAreCamshapsAndBadValuesNameTheKey) {
             "x.yaml: acam_array.rows: 0 is out of range [1, 65536]");
   EXPECT_EQ(parse_error("acam_array: {v_ml: -1}"),
             "x.yaml: acam_array.v_ml: -1 is out of range [0, inf]");
-  EXPECT_EQ(parse_error("acam_array: {clock_hz: 0}"), "x.yaml: acam_array.clock_hz: 0 must be > 0");
+  EXPECT_EQ(parse_error("acam_array: {clock_hz: 0}"), "x.yaml: acam_array.clock_hz: 0 is out of range (0, inf]");
   EXPECT_EQ(parse_error("acam_array: {g_min: 1e-4, g_max: 1e-5}"),
             "x.yaml: acam_array.g_max: 1e-05 must be greater than acam_array.g_min (0.0001)");
   EXPECT_EQ(parse_error("acam_array: {colz: 3}"),

@@ -244,39 +244,27 @@ CrossbarLayer::CrossbarLayer(const arch::Architecture& arch, const Tensor& weigh
     throw_bad_input("crossbar layer '{}': the bias must be float32 [{}]", node, s.out_features);
 
   const arch::ArrayConfig& array = arch.array;
-  auto check_range = [&](const char* key_path, int value, int lo, int hi) {
-    if (value < lo || value > hi)
-      throw_bad_input("crossbar layer '{}': {} = {} is outside [{}, {}]", node, key_path, value, lo,
-                      hi);
-  };
-  check_range("array.rows", array.rows, 1, 1 << 20);
-  check_range("array.cols", array.cols, 1, 1 << 20);
-  check_range("array.cell_bits", array.cell_bits, 1, 16);
-  check_range("input.in_bits", arch.input.in_bits, 2, 24);
-  check_range("input.dac_bits", arch.input.dac_bits, 1, std::max(1, arch.input.in_bits - 1));
-  check_range("weights.w_bits", arch.weights.w_bits, 2, 24);
-  check_range("adc.bits", arch.adc.bits, 2, 31);
-  if (!(array.g_min >= 0.0 && array.g_max > array.g_min))
-    throw_bad_input("crossbar layer '{}': need 0 <= array.g_min < array.g_max", node);
-
+  // The architecture was validated on load (arch/schema.cpp); these are invariants here.
+  AIMC_ASSERT(array.rows >= 1 && array.cols >= 1 && array.cell_bits >= 1 && array.cell_bits <= 8 &&
+                  arch.input.in_bits >= 2 && arch.input.in_bits <= 16 && arch.input.dac_bits >= 1 &&
+                  arch.input.dac_bits < arch.input.in_bits && arch.weights.w_bits >= 2 &&
+                  arch.weights.w_bits <= 16 && arch.adc.bits >= 2 && arch.adc.bits <= 24 &&
+                  array.g_min >= 0.0 && array.g_max > array.g_min &&
+                  arch.full_scale() < kFloatExactLimit,
+              "crossbar layer '{}': the architecture was not validated", node);
   s.rows = array.rows;
-  s.steps = static_cast<int>(ceil_div(arch.input.in_bits - 1, arch.input.dac_bits));
-  s.slices = static_cast<int>(ceil_div(arch.weights.w_bits - 1, array.cell_bits));
-  s.input_limit = (int64_t{1} << (arch.input.in_bits - 1)) - 1;
-  s.weight_limit = (int64_t{1} << (arch.weights.w_bits - 1)) - 1;
-  s.digit_max = (1 << arch.input.dac_bits) - 1;
-  s.level_max = (1 << array.cell_bits) - 1;
+  s.steps = arch.input_steps();
+  s.slices = arch.weight_slices();
+  s.input_limit = arch.input_limit();
+  s.weight_limit = arch.weight_limit();
+  s.digit_max = arch.digit_max();
+  s.level_max = arch.level_max();
   s.g_min = array.g_min;
   s.g_max = array.g_max;
   s.delta_g = (array.g_max - array.g_min) / s.level_max;
   s.row_blocks = ceil_div(s.in_features, s.rows);
-  s.full_scale = static_cast<double>(s.rows) * s.digit_max * s.level_max;
-  if (s.full_scale >= kFloatExactLimit)
-    throw_bad_input(
-        "crossbar layer '{}': array.rows x (2^dac_bits - 1) x (2^cell_bits - 1) = {} reaches "
-        "2^24; reads would not be exact in float",
-        node, s.full_scale);
-  s.adc_codes = (int64_t{1} << (arch.adc.bits - 1)) - 1;
+  s.full_scale = arch.full_scale();
+  s.adc_codes = arch.adc_codes();
 
   s.adc = device::make_adc(arch.adc.model);
   s.read_noise = device::make_read_noise(arch.device.read);

@@ -172,7 +172,26 @@ struct Architecture {
 
   Placement placement(const std::string& kind) const;
   const ComponentCost& component(const std::string& name) const;  // AIMC_ASSERT a known name
+
+  // Quantities derived from several keys (ANALOG_MODEL.md §1), computed here only.
+  int weight_slices() const;     // S = ceil((w_bits - 1) / cell_bits)
+  int input_steps() const;       // T = ceil((in_bits - 1) / dac_bits)
+  int64_t input_limit() const;   // Qx = 2^(in_bits - 1) - 1
+  int64_t weight_limit() const;  // Qw = 2^(w_bits - 1) - 1
+  int digit_max() const;         // 2^dac_bits - 1
+  int level_max() const;         // 2^cell_bits - 1
+  int64_t adc_codes() const;     // C = 2^(adc.bits - 1) - 1
+  // FS = rows (2^dac_bits - 1)(2^cell_bits - 1): the largest read of one array, in level units.
+  double full_scale() const;
 };
+
+// The names of dmmul.mode's values.
+const std::vector<std::pair<std::string, DmmulMode>>& dmmul_modes();
+std::string dmmul_mode_name(DmmulMode mode);
+// The mapping.<kind> keys: those that may run on crossbars, those that may run on ACAM
+// (matmul, per dmmul.mode, is one of the latter).
+const std::vector<std::string>& crossbar_mapping_kinds();
+const std::vector<std::string>& acam_mapping_kinds();
 
 // Reads and validates a YAML file, then applies `overrides` ("key.path=value", as from
 // --set) before validation. Error(kBadInput) names the file and key path: an unknown key

@@ -123,11 +123,11 @@ void map_acam(const ir::Node& node, const lowering::Lowering& lowered,
 }  // namespace
 
 int64_t weight_slices(const arch::Architecture& arch) {
-  return ceil_div(arch.weights.w_bits - 1, arch.array.cell_bits);
+  return arch.weight_slices();
 }
 
 int64_t input_steps(const arch::Architecture& arch) {
-  return ceil_div(arch.input.in_bits - 1, arch.input.dac_bits);
+  return arch.input_steps();
 }
 
 int64_t acam_rows_upper_bound(const arch::AcamConfig& acam) {

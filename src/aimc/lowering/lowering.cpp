@@ -34,10 +34,7 @@ std::vector<Lowering> build_registry() {
 std::string selection(const Lowering& lowering, const arch::Architecture& arch) {
   std::string text =
       fmt::format("mapping.{} = {}", lowering.kind, placement_name(arch.placement(lowering.kind)));
-  if (lowering.dmmul) {
-    static const char* kModes[] = {"digital", "log_acam", "crossbar"};
-    text += fmt::format(", dmmul.mode = {}", kModes[static_cast<int>(arch.dmmul)]);
-  }
+  if (lowering.dmmul) text += fmt::format(", dmmul.mode = {}", arch::dmmul_mode_name(arch.dmmul));
   return text;
 }
 
