@@ -490,7 +490,8 @@ Tensor Parser::parse_tensor_values(DType dtype, const Shape& shape, const Token&
         Token word = lex();
         T element{};
         if (word.kind != TokenKind::kWord || !read_element(word.text, element))
-          fail(word.pos, "expected a {} value, found {}", dtype_name(dtype), describe(word));
+          fail(word.pos, "expected a value of type {}, found {}", dtype_name(dtype),
+               describe(word));
         values.push_back(static_cast<Stored>(element));
         Token token = lex();
         if (token.is("]")) break;
