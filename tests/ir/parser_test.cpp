@@ -161,7 +161,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadText{"SymbolicConstant", "  @c: f32[n] = [1.0]\n  %y: f32[n, 3] = Add(%x, @c)\n}\n",
                 "t.ir:2:7: constant @c needs a dtype and sizes for every dimension, found f32[n]"},
         BadText{"VerifierFailure", "  %y: f32[n, 3] = Add(%x)  // add\n}\n",
-                "t.ir: node 'add' (Add): has 1 inputs, Add takes 2 to 2"}),
+                "t.ir:2:19: node 'add' (Add): has 1 inputs, Add takes 2 to 2"}),
     [](const ::testing::TestParamInfo<BadText>& info) { return info.param.label; });
 
 TEST(IrParser, ErrorOnTheFirstLineNamesIt) {

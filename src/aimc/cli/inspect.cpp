@@ -223,7 +223,7 @@ Command add_inspect_command(CLI::App& app, const GlobalOptions& global) {
                "holds, which reads back to the same graph)");
   app.add_option("--passes", options->passes,
                  "run exactly these passes, in this order, instead of the canonicalisation "
-                 "(comma-separated; see docs/ir.md; empty: none)");
+                 "(comma-separated, or none; see docs/ir.md)");
   app.add_flag("--zero-fill", options->zero_fill,
                "in a .ir file, constants written without values are zeros");
   app.add_flag("--json", options->json, "machine-readable output");

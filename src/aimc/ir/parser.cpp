@@ -138,6 +138,7 @@ class Parser {
   ParseOptions options_;
   size_t pos_ = 0;
   std::unique_ptr<Graph> graph_ = std::make_unique<Graph>();
+  std::vector<std::pair<const Node*, size_t>> node_positions_;  // where each node's op is
 };
 
 void Parser::skip_space_and_comments() {
@@ -708,6 +709,7 @@ void Parser::parse_node() {
   }
   Node* node = graph_->add_node(op.text, name, std::move(operands), std::move(outputs));
   node->attrs = std::move(attrs);
+  node_positions_.emplace_back(node, op.pos);
 }
 
 void Parser::resolve_outputs(const std::vector<TypedRef>& outputs) {
@@ -758,6 +760,12 @@ std::unique_ptr<Graph> Parser::parse() {
     try {
       verify(*graph_);
     } catch (const Error& e) {
+      // The verifier names the node; the line it is on says more in a text file.
+      std::string message = e.what();
+      for (const auto& [node, pos] : node_positions_) {
+        if (message.find(node->describe()) != std::string::npos)
+          rethrow_with_context(e, location(pos));
+      }
       rethrow_with_context(e, source_);
     }
   }
