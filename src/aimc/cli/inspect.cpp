@@ -39,6 +39,13 @@ std::unique_ptr<ir::Graph> load_for_inspect(const InspectOptions& options, bool 
     ir::ParseOptions parse_options;
     parse_options.zero_fill_constants = options.zero_fill;
     graph = ir::load_ir_file(options.model, parse_options);
+    // The text's shapes are claims; the shape functions make them agree with the operands (as
+    // the ONNX importer does) before any pass relies on them.
+    try {
+      ir::infer_shapes(*graph);
+    } catch (const Error& e) {
+      rethrow_with_context(e, options.model);
+    }
   } else {
     graph = frontend::load_onnx(options.model);
   }
