@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default 60).
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_onnx fuzz_npy)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_onnx fuzz_npy fuzz_ir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_onnx fuzz_npy)
+((${#targets[@]})) || targets=(fuzz_onnx fuzz_npy fuzz_ir)
 if ! command -v clang++ > /dev/null; then
   sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd=sudo
   $sudo_cmd apt-get install -y -qq clang libclang-rt-14-dev
@@ -21,6 +21,7 @@ for target in "${targets[@]}"; do
   case $target in
     fuzz_onnx) seeds=(tests/data/models/*.onnx tests/data/special/*.onnx) ;;
     fuzz_npy) seeds=(tests/data/models/*.npy) ;;
+    fuzz_ir) seeds=(tests/passes/ir/*.ir) ;;
   esac
   cp -n "${seeds[@]}" "$corpus"/ 2> /dev/null || true
   echo "== $target for ${seconds}s"

@@ -1,4 +1,5 @@
-// aimc inspect MODEL [--ir] [--json] [--dim NAME=VALUE ...] [--arch A.yaml [--set k=v ...]]
+// aimc inspect MODEL|FILE.ir [--ir [--exact]] [--passes=a,b] [--zero-fill] [--json]
+//              [--dim NAME=VALUE ...] [--arch A.yaml [--set k=v ...]]
 #include <fmt/format.h>
 
 #include <iostream>
@@ -8,9 +9,12 @@
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/cli/placement_table.h"
+#include "aimc/frontend/onnx_import.h"
 #include "aimc/ir/op_registry.h"
+#include "aimc/ir/parser.h"
 #include "aimc/ir/stats.h"
 #include "aimc/passes/passes.h"
+#include "aimc/passes/registry.h"
 #include "aimc/runtime/kernel.h"
 
 namespace aimc::cli {
@@ -20,11 +24,56 @@ namespace {
 struct InspectOptions {
   std::string model;
   bool ir = false;
+  bool exact = false;
   bool json = false;
+  bool zero_fill = false;
+  std::optional<std::string> passes;
   std::vector<std::string> dims;
   std::string arch;  // --arch: print where each node runs instead
   std::vector<std::string> overrides;
 };
+
+// An ONNX model, or IR text when the file ends in .ir; then the passes named by --passes
+// (exactly those, once each), or the whole canonicalisation without it.
+std::unique_ptr<ir::Graph> load_for_inspect(const InspectOptions& options, bool verbose) {
+  bool is_ir = options.model.size() > 3 && options.model.ends_with(".ir");
+  if (!is_ir && !options.passes) return load_model(options.model, verbose);
+  std::unique_ptr<ir::Graph> graph;
+  if (is_ir) {
+    ir::ParseOptions parse_options;
+    parse_options.zero_fill_constants = options.zero_fill;
+    graph = ir::load_ir_file(options.model, parse_options);
+    // The text's shapes are claims; the shape functions make them agree with the operands (as
+    // the ONNX importer does) before any pass relies on them.
+    try {
+      ir::infer_shapes(*graph);
+    } catch (const Error& e) {
+      rethrow_with_context(e, options.model);
+    }
+  } else {
+    graph = frontend::load_onnx(options.model);
+  }
+  std::vector<const passes::NamedPass*> chosen;
+  try {
+    chosen = passes::parse_pass_list(options.passes.value_or(""));
+  } catch (const Error& e) {
+    rethrow_with_context(e, "--passes");
+  }
+  try {
+    if (options.passes) {
+      passes::run_passes(*graph, chosen, runtime::evaluate_node);
+    } else {
+      passes::canonicalize(*graph, runtime::evaluate_node);
+    }
+  } catch (const Error& e) {
+    rethrow_with_context(e, options.model);
+  }
+  return graph;
+}
+
+std::string print_ir(const ir::Graph& graph, bool exact) {
+  return exact ? ir::print_graph(graph, {.exact = true}) : ir::print_graph(graph);
+}
 
 nlohmann::json shape_json(const ir::Value& v) {
   if (!v.shape) return nullptr;
@@ -86,7 +135,7 @@ std::map<std::string, int64_t> parse_dims(const std::vector<std::string>& specs)
 }
 
 int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
-  std::unique_ptr<ir::Graph> graph = load_model(options.model, global.verbose);
+  std::unique_ptr<ir::Graph> graph = load_for_inspect(options, global.verbose);
   if (!options.arch.empty())
     return print_placement_table(options.model, *graph,
                                  arch::load_architecture(options.arch, options.overrides),
@@ -139,13 +188,13 @@ int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
     out["layers"] = layers;
     out["macs_total"] = stats.total_macs;
     out["macs_complete"] = stats.macs_complete;
-    if (options.ir) out["ir"] = ir::print_graph(*graph);
+    if (options.ir) out["ir"] = print_ir(*graph, options.exact);
     std::cout << out.dump(2) << "\n";
     return 0;
   }
 
   if (options.ir) {
-    std::cout << ir::print_graph(*graph);
+    std::cout << print_ir(*graph, options.exact);
     return 0;
   }
   std::cout << fmt::format("model       {} (opset {}, {} nodes after canonicalisation)\n",
@@ -182,8 +231,16 @@ int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
 
 Command add_inspect_command(CLI::App& app, const GlobalOptions& global) {
   auto options = std::make_shared<InspectOptions>();
-  app.add_option("model", options->model, "ONNX model (.onnx)")->required();
+  app.add_option("model", options->model, "ONNX model (.onnx), or IR text (.ir)")->required();
   app.add_flag("--ir", options->ir, "print the canonical IR instead of the summary");
+  app.add_flag("--exact", options->exact,
+               "with --ir: also write constant values and exact floats (the form a .ir file "
+               "holds, which reads back to the same graph)");
+  app.add_option("--passes", options->passes,
+                 "run exactly these passes, in this order, instead of the canonicalisation "
+                 "(comma-separated, or none; see docs/ir.md)");
+  app.add_flag("--zero-fill", options->zero_fill,
+               "in a .ir file, constants written without values are zeros");
   app.add_flag("--json", options->json, "machine-readable output");
   app.add_option("--dim", options->dims,
                  "bind a symbolic input dimension for MAC counts, NAME=VALUE (default 1)");

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <unordered_set>
+
+#include "aimc/ir/text_syntax.h"
 
 namespace aimc::ir {
 
@@ -186,50 +189,84 @@ void verify(const Graph& graph) {
 
 namespace {
 
-std::string type_str(const Value& v) {
-  std::string s = v.dtype_known ? dtype_name(v.dtype) : "?";
-  s += v.shape ? sym_shape_str(*v.shape) : "[*]";
-  return s;
-}
+// The default form is for reading; `exact` adds what parse_graph needs to rebuild the graph bit
+// for bit (values, quoted names, shortest round-trip floats) and leaves the rest alone.
+struct Printer {
+  bool exact = false;
 
-std::string ref(const Value* v) {
-  if (!v) return "none";
-  return (v->is_constant() ? "@" : "%") + v->name;
-}
+  std::string name(const std::string& text) const { return exact ? text::name_text(text) : text; }
 
-std::string attr_str(const AttrValue& value) {
-  return std::visit(
-      [](const auto& a) -> std::string {
-        using T = std::decay_t<decltype(a)>;
-        if constexpr (std::is_same_v<T, int64_t>) {
-          return std::to_string(a);
-        } else if constexpr (std::is_same_v<T, double>) {
-          return fmt::format("{:g}", a);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return "\"" + a + "\"";
-        } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
-          return fmt::format("[{}]", fmt::join(a, ", "));
-        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
-          return fmt::format("[{}]", fmt::join(a, ", "));
-        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-          return fmt::format("[\"{}\"]", fmt::join(a, "\", \""));
-        } else {
-          return fmt::format("tensor<{}{}>", dtype_name(a.dtype()), shape_str(a.shape()));
-        }
-      },
-      value);
-}
+  std::string type_str(const Value& v) const {
+    std::string s = v.dtype_known ? dtype_name(v.dtype) : "?";
+    if (!v.shape) return s + "[*]";
+    if (!exact) return s + sym_shape_str(*v.shape);
+    std::vector<std::string> dims;
+    for (const Dim& d : *v.shape) {
+      if (d.known()) {
+        dims.push_back(std::to_string(d.value));
+      } else {
+        dims.push_back(d.symbol.empty() ? "?" : text::name_text(d.symbol, true));
+      }
+    }
+    return fmt::format("{}[{}]", s, fmt::join(dims, ", "));
+  }
 
-}  // namespace
+  std::string ref(const Value* v) const {
+    if (!v) return "none";
+    return (v->is_constant() ? "@" : "%") + name(v->name);
+  }
 
-std::string print_graph(const Graph& graph) {
+  std::string attr_str(const AttrValue& value) const {
+    return std::visit(
+        [this](const auto& a) -> std::string {
+          using T = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<T, int64_t>) {
+            return std::to_string(a);
+          } else if constexpr (std::is_same_v<T, double>) {
+            return exact ? text::exact_double(a) : fmt::format("{:g}", a);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            return exact ? text::quote(a) : "\"" + a + "\"";
+          } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+            return fmt::format("[{}]", fmt::join(a, ", "));
+          } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+            if (!exact) return fmt::format("[{}]", fmt::join(a, ", "));
+            std::vector<std::string> items;
+            for (double d : a) items.push_back(text::exact_double(d));
+            return fmt::format("[{}]", fmt::join(items, ", "));
+          } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            if (!exact) return fmt::format("[\"{}\"]", fmt::join(a, "\", \""));
+            std::vector<std::string> items;
+            for (const std::string& item : a) items.push_back(text::quote(item));
+            return fmt::format("[{}]", fmt::join(items, ", "));
+          } else {
+            std::string type =
+                fmt::format("tensor<{}{}>", dtype_name(a.dtype()), shape_str(a.shape()));
+            return exact ? type + text::tensor_values_text(a) : type;
+          }
+        },
+        value);
+  }
+
+  std::string node_name(const std::string& text) const {
+    if (!exact) return text;
+    bool plain = !text.empty() && text[0] != '"' && text.back() != ' ' &&
+                 std::none_of(text.begin(), text.end(), [](char c) {
+                   return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                 });
+    return plain ? text : text::quote(text);
+  }
+
+  std::string print(const Graph& graph) const;
+};
+
+std::string Printer::print(const Graph& graph) const {
   std::string out;
   std::vector<std::string> ins, outs;
-  for (const Value* v : graph.inputs) ins.push_back("%" + v->name + ": " + type_str(*v));
+  for (const Value* v : graph.inputs) ins.push_back("%" + name(v->name) + ": " + type_str(*v));
   for (const Value* v : graph.outputs) outs.push_back(ref(v) + ": " + type_str(*v));
-  out += fmt::format("graph {}({}) -> ({}) {{\n", graph.name.empty() ? "main" : graph.name,
+  out += fmt::format("graph {}({}) -> ({}) {{\n", graph.name.empty() ? "main" : name(graph.name),
                      fmt::join(ins, ", "), fmt::join(outs, ", "));
-  // Constants that nodes use, with their types (values are not printed).
+  // Constants that nodes use, with their types (and, when exact, their values).
   std::unordered_set<const Value*> used;
   for (const auto& node : graph.nodes()) {
     for (const Value* in : node->inputs) {
@@ -237,22 +274,35 @@ std::string print_graph(const Graph& graph) {
     }
   }
   for (const auto& v : graph.values()) {
-    if (used.count(v.get()) || (v->is_constant() && graph.is_graph_output(v.get())))
-      out += fmt::format("  @{}: {}\n", v->name, type_str(*v));
+    if (!used.count(v.get()) && !(v->is_constant() && graph.is_graph_output(v.get()))) continue;
+    out += fmt::format("  @{}: {}", name(v->name), type_str(*v));
+    if (exact) out += " = " + text::tensor_values_text(v->constant);
+    out += "\n";
   }
   for (const auto& node : graph.nodes()) {
     std::vector<std::string> results, operands, attrs;
     for (const Value* v : node->outputs)
-      results.push_back(v ? "%" + v->name + ": " + type_str(*v) : "none");
+      results.push_back(v ? "%" + name(v->name) + ": " + type_str(*v) : "none");
     for (const Value* v : node->inputs) operands.push_back(ref(v));
-    for (const auto& [key, value] : node->attrs) attrs.push_back(key + " = " + attr_str(value));
+    for (const auto& [key, value] : node->attrs)
+      attrs.push_back(name(key) + " = " + attr_str(value));
     out +=
         fmt::format("  {} = {}({})", fmt::join(results, ", "), node->op, fmt::join(operands, ", "));
     if (!attrs.empty()) out += fmt::format(" {{{}}}", fmt::join(attrs, ", "));
-    out += fmt::format("  // {}\n", node->name);
+    out += fmt::format("  // {}\n", node_name(node->name));
   }
   out += "}\n";
   return out;
+}
+
+}  // namespace
+
+std::string print_graph(const Graph& graph) {
+  return Printer{}.print(graph);
+}
+
+std::string print_graph(const Graph& graph, const PrintOptions& options) {
+  return Printer{options.exact}.print(graph);
 }
 
 }  // namespace aimc::ir

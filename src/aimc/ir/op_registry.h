@@ -71,4 +71,12 @@ void verify(const Graph& graph);
 // The textual IR shown by `aimc inspect --ir`.
 std::string print_graph(const Graph& graph);
 
+struct PrintOptions {
+  // Also write every constant's values (and tensor attributes'), floats in their shortest exact
+  // form and names quoted where a bare word would not read back: the form that
+  // ir::parse_graph (parser.h) turns back into the same graph, bit for bit.
+  bool exact = false;
+};
+std::string print_graph(const Graph& graph, const PrintOptions& options);
+
 }  // namespace aimc::ir

@@ -4,6 +4,7 @@
 // pass that made it.
 #include "aimc/ir/op_registry.h"
 #include "aimc/passes/passes.h"
+#include "aimc/passes/registry.h"
 
 namespace aimc::passes {
 
@@ -12,42 +13,11 @@ namespace {
 // Enough for any real model: each round can only enable a few more rewrites.
 constexpr int kMaxRounds = 16;
 
-struct Pass {
-  PassInfo info;
-  std::function<int(ir::Graph&, const NodeEvaluator&)> run;
-};
-
-std::vector<Pass> passes() {
-  auto plain = [](int (*pass)(ir::Graph&)) {
-    return [pass](ir::Graph& graph, const NodeEvaluator&) { return pass(graph); };
-  };
-  return {
-      {{"remove-identities", "Identity and inference Dropout are removed"},
-       plain(remove_identities)},
-      {{"fold-constants", "nodes with constant inputs (and Shape of static shapes) are evaluated"},
-       [](ir::Graph& graph, const NodeEvaluator& evaluate) {
-         return fold_constants(graph, evaluate);
-       }},
-      {{"fold-batchnorm", "BatchNormalization after a constant-weight Conv folds into its weights"},
-       plain(fold_batchnorm)},
-      {{"canonicalize-conv", "Conv -> conv with explicit pads and kernel_shape"},
-       plain(canonicalize_conv)},
-      {{"fuse-layer-norm", "LayerNormalization and its decomposed form -> layer_norm"},
-       plain(fuse_layer_norm)},
-      {{"fuse-gelu", "erf and tanh GELU patterns -> gelu"}, plain(fuse_gelu)},
-      {{"canonicalize-matmul",
-        "MatMul/Gemm with constant weight (+ bias Add) -> linear; other MatMul -> matmul"},
-       plain(canonicalize_matmul)},
-      {{"eliminate-dead-code", "nodes and values that reach no graph output are removed"},
-       plain(eliminate_dead_code)},
-  };
-}
-
 }  // namespace
 
 std::vector<PassInfo> pipeline() {
   std::vector<PassInfo> infos;
-  for (const Pass& pass : passes()) infos.push_back(pass.info);
+  for (const NamedPass& pass : all_passes()) infos.push_back(pass.info);
   return infos;
 }
 
@@ -55,10 +25,9 @@ void canonicalize(ir::Graph& graph, const NodeEvaluator& evaluate) {
   // The passes rely on a well-formed graph (operand counts, producers): check it first, so that
   // a malformed model is reported as such rather than half rewritten.
   ir::verify(graph);
-  const std::vector<Pass> all = passes();
   for (int round = 0; round < kMaxRounds; ++round) {
     int rewrites = 0;
-    for (const Pass& pass : all) {
+    for (const NamedPass& pass : all_passes()) {
       int made = pass.run(graph, evaluate);
       if (made == 0) continue;
       rewrites += made;
