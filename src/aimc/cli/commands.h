@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "aimc/api/model.h"  // load_model, load_model_for_one_inference
 #include "aimc/ir/graph.h"
 
 namespace aimc::cli {
@@ -31,13 +32,6 @@ Command add_estimate_command(CLI::App& app, const GlobalOptions& global);
 
 // aimc compile MODEL --arch A.yaml -o DIR [--chips N] (mapping.json, ACAM tables, one .s per core)
 Command add_compile_command(CLI::App& app, const GlobalOptions& global);
-
-// Loads an ONNX model and canonicalises it (the IR every command works on).
-std::unique_ptr<ir::Graph> load_model(const std::string& path, bool verbose);
-
-// The model for one inference (estimate, compile): every symbolic input dimension (the batch)
-// bound to 1 before canonicalisation, so that every layer's size is known.
-std::unique_ptr<ir::Graph> load_model_for_one_inference(const std::string& path);
 
 // "logits:0" -> "logits_0": keeps [A-Za-z0-9._-], replaces the rest with '_'.
 std::string sanitize_file_name(const std::string& name);

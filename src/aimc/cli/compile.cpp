@@ -78,7 +78,7 @@ void publish(const fs::path& staging, const fs::path& dir) {
 
 int run_compile(const CompileOptions& options, const GlobalOptions& global) {
   arch::Architecture arch = arch::load_architecture(options.arch, options.overrides);
-  std::unique_ptr<ir::Graph> graph = load_model_for_one_inference(options.model);
+  std::unique_ptr<ir::Graph> graph = api::load_model_for_one_inference(options.model);
   if (global.verbose)
     std::fprintf(stderr, "aimc: loaded %s (%zu nodes)\n", options.model.c_str(),
                  graph->nodes().size());

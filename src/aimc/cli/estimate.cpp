@@ -163,7 +163,7 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
     return run_peak(arch, options);
   }
   if (options.model.empty()) throw_bad_input("MODEL is required (or --peak)");
-  std::unique_ptr<ir::Graph> graph = load_model_for_one_inference(options.model);
+  std::unique_ptr<ir::Graph> graph = api::load_model_for_one_inference(options.model);
   if (global.verbose)
     std::fprintf(stderr, "aimc: loaded %s (%zu nodes)\n", options.model.c_str(),
                  graph->nodes().size());

@@ -37,7 +37,7 @@ struct InspectOptions {
 // (exactly those, once each), or the whole canonicalisation without it.
 std::unique_ptr<ir::Graph> load_for_inspect(const InspectOptions& options, bool verbose) {
   bool is_ir = options.model.size() > 3 && options.model.ends_with(".ir");
-  if (!is_ir && !options.passes) return load_model(options.model, verbose);
+  if (!is_ir && !options.passes) return api::load_model(options.model, verbose);
   std::unique_ptr<ir::Graph> graph;
   if (is_ir) {
     ir::ParseOptions parse_options;

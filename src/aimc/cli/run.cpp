@@ -30,7 +30,7 @@ struct RunOptions {
 };
 
 int run_run(const RunOptions& options, const GlobalOptions& global) {
-  std::unique_ptr<ir::Graph> graph = load_model(options.model, global.verbose);
+  std::unique_ptr<ir::Graph> graph = api::load_model(options.model, global.verbose);
 
   std::map<std::string, Tensor> feeds;
   for (const std::string& spec : options.inputs) {

@@ -13,15 +13,16 @@
 #include <nlohmann/json.hpp>
 
 #include "aimc/analog/acam_trees.h"
+#include "aimc/api/trees.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
-#include "aimc/cli/trial_summary.h"
 #include "aimc/compiler/tree_compiler.h"
 #include "aimc/core/error.h"
 #include "aimc/core/npy.h"
 #include "aimc/cost/tree_cost.h"
 #include "aimc/frontend/csv_matrix.h"
 #include "aimc/frontend/xgboost_import.h"
+#include "aimc/report/summary.h"
 
 namespace aimc::cli {
 
@@ -86,30 +87,6 @@ int run_predict(const TreesOptions& options, const GlobalOptions& global) {
   return 0;
 }
 
-// Accuracy (classification; binary: p >= 0.5) or RMSE (regression) of predictions.
-double metric(const ir::TreeEnsemble& ensemble, const std::vector<float>& predictions,
-              const std::vector<float>& labels) {
-  const int64_t outputs = ensemble.num_outputs(), samples = static_cast<int64_t>(labels.size());
-  if (ensemble.objective == ir::TreeObjective::kRegSquaredError) {
-    double sum = 0;
-    for (int64_t s = 0; s < samples; ++s)
-      sum += (predictions[s] - labels[s]) * static_cast<double>(predictions[s] - labels[s]);
-    return std::sqrt(sum / static_cast<double>(samples));
-  }
-  int64_t correct = 0;
-  for (int64_t s = 0; s < samples; ++s) {
-    int64_t predicted;
-    if (ensemble.objective == ir::TreeObjective::kBinaryLogistic) {
-      predicted = predictions[s] >= 0.5f ? 1 : 0;
-    } else {
-      const float* p = predictions.data() + s * outputs;
-      predicted = std::max_element(p, p + outputs) - p;
-    }
-    correct += predicted == static_cast<int64_t>(labels[s]);
-  }
-  return static_cast<double>(correct) / static_cast<double>(samples);
-}
-
 int run_eval(const TreesOptions& options, const GlobalOptions& global) {
   ir::TreeEnsemble ensemble = frontend::load_xgboost(options.model);
   frontend::CsvMatrix x = read_features(options.data, ensemble);
@@ -117,48 +94,29 @@ int run_eval(const TreesOptions& options, const GlobalOptions& global) {
   if (y.cols != 1 || y.rows != x.rows)
     throw_bad_input("{}: expected {} rows of one label, got {} rows of {}", options.labels, x.rows,
                     y.rows, y.cols);
-  for (int64_t s = 0; s < y.rows; ++s) {
-    float label = y.values[s];
-    bool valid = std::isfinite(label);
-    if (valid && ensemble.objective != ir::TreeObjective::kRegSquaredError)
-      valid = label == std::floor(label) && label >= 0 && label < std::max(2, ensemble.num_class);
-    if (!valid) throw_bad_input("{}: line {}: label {} is not valid", options.labels, s + 1, label);
-  }
+  api::check_tree_labels(ensemble, y.values, options.labels);
   if (options.trials < 1) throw_bad_input("--trials {}: must be at least 1", options.trials);
-  arch::Architecture arch = load_arch(options);
-
-  std::vector<float> predictions(x.rows * ensemble.num_outputs());
-  ir::predict_reference(ensemble, x.values.data(), x.rows, predictions.data());
-  double digital = metric(ensemble, predictions, y.values);
-
-  ir::TreeRows rows = compiler::compile_trees(ensemble, compiler::tree_compile_options(arch));
-  std::vector<double> per_trial;
-  for (int64_t trial = 0; trial < options.trials; ++trial) {
-    analog::AcamTrees acam(rows, noise_of(arch), options.seed, static_cast<uint64_t>(trial));
-    acam.predict(x.values.data(), x.rows, 0, predictions.data());
-    per_trial.push_back(metric(ensemble, predictions, y.values));
-    if (global.verbose)
-      std::fprintf(stderr, "aimc: trial %lld: %.6g\n", static_cast<long long>(trial),
-                   per_trial.back());
-  }
-  const TrialSummary summary = summarize_trials(per_trial);
-  const char* name =
-      ensemble.objective == ir::TreeObjective::kRegSquaredError ? "rmse" : "accuracy";
+  const api::TreeEvalResult r = api::evaluate_trees(
+      ensemble, x.values, y.values, load_arch(options), options.trials, options.seed);
+  if (global.verbose)
+    for (size_t trial = 0; trial < r.per_trial.size(); ++trial)
+      std::fprintf(stderr, "aimc: trial %zu: %.6g\n", trial, r.per_trial[trial]);
+  const char* name = api::tree_metric_name(ensemble);
   if (options.json) {
     nlohmann::json result = {
-        {"model", options.model},  {"objective", ir::objective_name(ensemble.objective)},
-        {"metric", name},          {"samples", x.rows},
-        {"in_bits", rows.in_bits}, {"exact_quantisation", rows.exact},
-        {"digital", digital},      {"acam", trial_summary_json(summary)}};
-    result["acam"]["trials"] = per_trial;
+        {"model", options.model}, {"objective", ir::objective_name(ensemble.objective)},
+        {"metric", name},         {"samples", x.rows},
+        {"in_bits", r.in_bits},   {"exact_quantisation", r.exact},
+        {"digital", r.digital},   {"acam", report::trial_summary_json(r.summary)}};
+    result["acam"]["trials"] = r.per_trial;
     std::cout << result.dump(2) << "\n";
   } else {
     std::cout << fmt::format("{} samples, {} ({})\n", x.rows, name,
                              ir::objective_name(ensemble.objective));
-    std::cout << fmt::format("digital: {:.6g}\n", digital);
-    std::cout << fmt::format("acam:    {:.6g} ± {:.3g} over {} trial(s){}\n", summary.mean,
-                             summary.std, per_trial.size(),
-                             rows.exact ? "" : " (in_bits too few: quantisation is lossy)");
+    std::cout << fmt::format("digital: {:.6g}\n", r.digital);
+    std::cout << fmt::format("acam:    {:.6g} ± {:.3g} over {} trial(s){}\n", r.summary.mean,
+                             r.summary.std, r.per_trial.size(),
+                             r.exact ? "" : " (in_bits too few: quantisation is lossy)");
   }
   return 0;
 }

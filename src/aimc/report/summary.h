@@ -1,5 +1,6 @@
-// Statistics over chip instances (trials), as `aimc eval --arch` and `aimc trees eval` report
-// them: mean, sample standard deviation (n - 1), min and max.
+// Statistics over chip instances (trials), as `aimc eval --arch`, `aimc trees eval` and the
+// library API (api/) report them: mean, sample standard deviation (n - 1), min and max; and
+// their JSON form, written the same way by every command.
 #pragma once
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-namespace aimc::cli {
+namespace aimc::report {
 
 struct TrialSummary {
   double mean = 0, std = 0, min = 0, max = 0;
@@ -37,4 +38,9 @@ inline nlohmann::json trial_summary_json(const TrialSummary& s) {
   return {{"mean", s.mean}, {"std", s.std}, {"min", s.min}, {"max", s.max}};
 }
 
-}  // namespace aimc::cli
+// JSON has no infinity: a value that is not finite (an error-free layer's SNR) is null.
+inline nlohmann::json finite_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
+}
+
+}  // namespace aimc::report
