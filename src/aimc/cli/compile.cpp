@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aimc/analog/acam_tables.h"
+#include "aimc/api/estimate.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/compiler/codegen.h"
@@ -82,12 +83,10 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
   if (global.verbose)
     std::fprintf(stderr, "aimc: loaded %s (%zu nodes)\n", options.model.c_str(),
                  graph->nodes().size());
-  // The mapping `aimc estimate` makes (replication balanced by the cost model's layer times).
-  compiler::Mapping mapping = compiler::map_graph(
-      *graph, arch, cost::mapping_options(arch, 1, options.chips, !options.no_replicate));
-  isa::ProgramSet programs = compiler::generate_programs(*graph, mapping, arch);
-  if (std::string problem = isa::verify(programs); !problem.empty())
-    throw_runtime("internal error: the generated programs do not verify: {}", problem);
+  const api::CompileResult compiled =
+      api::compile(*graph, arch, options.chips, !options.no_replicate);
+  const compiler::Mapping& mapping = compiled.mapping;
+  const isa::ProgramSet& programs = compiled.programs;
 
   const fs::path dir = fs::path(options.out_dir).lexically_normal();
   if (fs::exists(dir) && !fs::is_directory(dir))

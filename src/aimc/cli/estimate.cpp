@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "aimc/api/estimate.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/compiler/mapping.h"
@@ -43,23 +44,8 @@ cost::GpuSpec baseline_gpu(const std::string& baseline) {
   return cost::load_gpu_spec(baseline);
 }
 
-// AIMC against the GPU: >1 means AIMC is better (faster, more throughput, less energy).
-struct Comparison {
-  double speedup = 0;           // GPU latency / AIMC latency
-  double throughput_ratio = 0;  // AIMC throughput / GPU throughput
-  double energy_ratio = 0;      // GPU energy / AIMC energy, per inference
-};
-
-Comparison compare(const cost::NnCost& aimc, const cost::GpuCost& gpu) {
-  Comparison c;
-  if (aimc.latency_s > 0) c.speedup = gpu.latency_s / aimc.latency_s;
-  if (gpu.throughput > 0) c.throughput_ratio = aimc.throughput / gpu.throughput;
-  if (aimc.energy_j > 0) c.energy_ratio = gpu.energy_j / aimc.energy_j;
-  return c;
-}
-
 nlohmann::json baseline_json(const cost::GpuCost& gpu, const cost::GpuSpec& spec,
-                             const Comparison& c) {
+                             const api::GpuComparison& c) {
   return {{"gpu", spec.name},
           {"source", spec.source.empty() ? "built-in (presets/gpu-a100.yaml)" : spec.source},
           {"peak_flops", spec.peak_flops},
@@ -168,18 +154,20 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
     std::fprintf(stderr, "aimc: loaded %s (%zu nodes)\n", options.model.c_str(),
                  graph->nodes().size());
   // Read the GPU file before the work, so that a bad one fails fast.
-  std::optional<cost::GpuSpec> gpu_spec;
-  if (!options.baseline.empty()) gpu_spec = baseline_gpu(options.baseline);
-  compiler::Mapping mapping = compiler::map_graph(
-      *graph, arch,
-      cost::mapping_options(arch, options.batch, options.chips, !options.no_replicate));
-  cost::NnCost c = cost::estimate_nn(mapping, arch, options.batch);
-  std::optional<cost::GpuCost> gpu;
-  if (gpu_spec) gpu = cost::estimate_gpu(mapping, *gpu_spec, options.batch);
+  api::EstimateRequest request;
+  request.batch = options.batch;
+  request.chips = options.chips;
+  request.replicate = !options.no_replicate;
+  if (!options.baseline.empty()) request.baseline = baseline_gpu(options.baseline);
+  const api::EstimateResult estimate = api::estimate(*graph, arch, request);
+  const compiler::Mapping& mapping = estimate.mapping;
+  const cost::NnCost& c = estimate.cost;
+  const std::optional<cost::GpuCost>& gpu = estimate.gpu;
+  const std::optional<cost::GpuSpec>& gpu_spec = request.baseline;
   if (!options.csv.empty()) write_file_atomic(options.csv, layers_csv(c));
   if (options.json) {
     nlohmann::json result = cost_json(c, mapping, options, arch);
-    if (gpu) result["baseline"] = baseline_json(*gpu, *gpu_spec, compare(c, *gpu));
+    if (gpu) result["baseline"] = baseline_json(*gpu, *gpu_spec, estimate.comparison);
     std::cout << result.dump(2) << "\n";
     return 0;
   }
@@ -198,7 +186,7 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
              mapping.replicas_added, compiler::element_hops(mapping));
   for (const std::string& warning : c.warnings) fmt::print("  warning: {}\n", warning);
   if (gpu) {
-    const Comparison ratio = compare(c, *gpu);
+    const api::GpuComparison& ratio = estimate.comparison;
     fmt::print("\n  baseline {} (roofline: {:.4g} TFLOP/s, {:.4g} GB/s, {:.4g} W TDP)\n",
                gpu_spec->name, gpu_spec->peak_flops / 1e12, gpu_spec->memory_bandwidth / 1e9,
                gpu_spec->tdp);
