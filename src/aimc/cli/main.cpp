@@ -2,6 +2,7 @@
 // 2 bad usage or bad input.
 #include <malloc.h>
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <iostream>
@@ -9,6 +10,7 @@
 
 #include "aimc/cli/commands.h"
 #include "aimc/core/error.h"
+#include "aimc/core/parallel.h"
 #include "aimc/runtime/threads.h"
 
 namespace {
@@ -22,8 +24,13 @@ int run_main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
   aimc::cli::GlobalOptions global;
-  app.add_option("--threads", global.threads, "worker threads (default: every core)")
-      ->check(CLI::NonNegativeNumber);
+  const int max_threads = aimc::max_threads();
+  app.add_option("--threads", global.threads,
+                 fmt::format("worker threads, 1..{} (default: every core)", max_threads))
+      ->check(CLI::Range(1, max_threads)
+                  .description(fmt::format("an integer in [1, {}] (4 x the hardware threads, at "
+                                           "most 256)",
+                                           max_threads)));
   app.add_flag("-v,--verbose", global.verbose, "progress messages on stderr");
   app.fallthrough();
 

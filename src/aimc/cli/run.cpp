@@ -123,13 +123,13 @@ Command add_run_command(CLI::App& app, const GlobalOptions& global) {
   app.add_option("model", options->model, "ONNX model (.onnx)")->required();
   app.add_option("--input,-i", options->inputs, "graph input as NAME=FILE.npy (repeatable)")
       ->required();
-  app.add_option("--output-dir,-o", options->output_dir,
+  app.add_option("-o,--output,--output-dir", options->output_dir,
                  "directory for one <output name>.npy per graph output")
       ->required();
   app.add_option("--arch,-a", options->arch,
                  "architecture YAML: run one analog inference instead of the digital one");
   app.add_option("--seed,-s", options->seed, "random seed of the chip instance (default 0)");
-  app.add_option("--trial,-t", options->trial, "which chip instance (default 0)");
+  app.add_option("--trial", options->trial, "which chip instance (default 0)");
   app.add_option("--set", options->overrides,
                  "override an architecture key: key.path=value (repeatable)");
   app.add_flag("--json", options->json, "machine-readable output");

@@ -172,22 +172,22 @@ Command add_trees_command(CLI::App& app, const GlobalOptions& global) {
 
   CLI::App* predict = app.add_subcommand("predict", "predictions of a tree ensemble on a CSV");
   predict->add_option("model", options->model, "XGBoost model (.json)")->required();
-  predict->add_option("--data,-d", options->data, "features, CSV without header")->required();
+  predict->add_option("--data", options->data, "features, CSV without header")->required();
   predict->add_option("--output,-o", options->output, "predictions, CSV")->required();
   predict->add_option("--arch,-a", options->arch,
                       "architecture YAML: predict on ACAM arrays (else the digital reference)");
-  predict->add_option("--trial,-t", options->trial, "which chip instance (default 0)");
+  predict->add_option("--trial", options->trial, "which chip instance (default 0)");
   predict->add_option("--seed,-s", options->seed, "random seed (default 0)");
   predict->add_option("--set", options->overrides, "override an architecture key: key.path=value");
   predict->add_flag("--json", options->json, "machine-readable summary");
 
   CLI::App* eval = app.add_subcommand("eval", "accuracy or RMSE, digital vs ACAM");
   eval->add_option("model", options->model, "XGBoost model (.json)")->required();
-  eval->add_option("--data,-d", options->data, "features, CSV without header")->required();
+  eval->add_option("--data", options->data, "features, CSV without header")->required();
   eval->add_option("--labels,-l", options->labels, "labels, CSV of one column")->required();
   eval->add_option("--arch,-a", options->arch,
                    "architecture YAML (default: the default architecture, noise off)");
-  eval->add_option("--trials,-n", options->trials, "chip instances (default 1)");
+  eval->add_option("--trials,-t", options->trials, "chip instances (default 1)");
   eval->add_option("--seed,-s", options->seed, "random seed (default 0)");
   eval->add_option("--set", options->overrides, "override an architecture key: key.path=value");
   eval->add_flag("--json", options->json, "machine-readable output");

@@ -122,8 +122,13 @@ int num_threads() {
   return pool().threads();
 }
 
+int max_threads() {
+  return std::min(4 * default_threads(), 256);
+}
+
 void set_num_threads(int threads) {
   if (threads <= 0) threads = default_threads();
+  threads = std::min(threads, max_threads());  // never a pool that starves the machine
   std::lock_guard<std::mutex> lock(g_pool_mutex);
   if (g_pool && g_pool->threads() == threads) return;
   g_pool = std::make_unique<ThreadPool>(threads);

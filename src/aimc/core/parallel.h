@@ -10,7 +10,9 @@
 namespace aimc {
 
 int num_threads();
-void set_num_threads(int threads);  // <= 0: every core
+void set_num_threads(int threads);  // <= 0: every core; at most max_threads()
+// The most threads aimc runs: 4 x the hardware threads, at most 256.
+int max_threads();
 
 // Runs range_body(first, last) over a static split of [begin, end) into at most
 // num_threads() contiguous chunks of at least `grain` iterations; returns when all are done.
