@@ -134,15 +134,11 @@ std::map<std::string, int64_t> parse_dims(const std::vector<std::string>& specs)
   return dims;
 }
 
-int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
-  std::unique_ptr<ir::Graph> graph = load_for_inspect(options, global.verbose);
-  if (!options.arch.empty())
-    return print_placement_table(options.model, *graph,
-                                 arch::load_architecture(options.arch, options.overrides),
-                                 options.json);
+// --dim bindings checked against the inputs' symbols; every other symbol bound to 1.
+std::map<std::string, int64_t> bind_dims(const InspectOptions& options, const ir::Graph& graph) {
   std::map<std::string, int64_t> dims = parse_dims(options.dims);
   std::set<std::string> symbols;
-  for (const ir::Value* in : graph->inputs) {
+  for (const ir::Value* in : graph.inputs) {
     if (!in->shape) continue;
     for (const ir::Dim& d : *in->shape) {
       if (!d.known() && !d.symbol.empty()) symbols.insert(d.symbol);
@@ -153,55 +149,49 @@ int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
       throw_bad_input("--dim {}: the model's inputs have no dimension named '{}'", name, name);
   }
   for (const std::string& s : symbols) dims.emplace(s, 1);  // per sample by default
+  return dims;
+}
 
-  // Statistics on a copy whose symbolic dimensions are bound, so every shape is known.
-  std::unique_ptr<ir::Graph> bound = graph->clone();
-  ir::infer_shapes(*bound, dims);
-  passes::canonicalize(*bound, runtime::evaluate_node);
-  ir::GraphStats stats = ir::compute_stats(*bound);
-
-  if (options.json) {
-    nlohmann::json out;
-    out["model"] = options.model;
-    out["opset"] = graph->opset;
-    out["nodes"] = graph->nodes().size();
-    for (const char* key : {"inputs", "outputs"}) {
-      nlohmann::json list = nlohmann::json::array();
-      for (const ir::Value* v : key == std::string("inputs") ? graph->inputs : graph->outputs) {
-        list.push_back({{"name", v->name},
-                        {"dtype", v->dtype_known ? dtype_name(v->dtype) : "?"},
-                        {"shape", shape_json(*v)}});
-      }
-      out[key] = list;
+void print_summary_json(const InspectOptions& options, const ir::Graph& graph,
+                        const std::map<std::string, int64_t>& dims, const ir::GraphStats& stats) {
+  nlohmann::json out;
+  out["model"] = options.model;
+  out["opset"] = graph.opset;
+  out["nodes"] = graph.nodes().size();
+  for (const char* key : {"inputs", "outputs"}) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const ir::Value* v : key == std::string("inputs") ? graph.inputs : graph.outputs) {
+      list.push_back({{"name", v->name},
+                      {"dtype", v->dtype_known ? dtype_name(v->dtype) : "?"},
+                      {"shape", shape_json(*v)}});
     }
-    out["ops"] = stats.op_histogram;
-    out["parameters"] = stats.parameters;
-    out["dims"] = dims;
-    nlohmann::json layers = nlohmann::json::array();
-    for (const auto& layer : stats.layers) {
-      layers.push_back(
-          {{"name", layer.node},
-           {"op", layer.op},
-           {"output_shape", layer.output_shape},
-           {"macs", layer.macs < 0 ? nlohmann::json(nullptr) : nlohmann::json(layer.macs)}});
-    }
-    out["layers"] = layers;
-    out["macs_total"] = stats.total_macs;
-    out["macs_complete"] = stats.macs_complete;
-    if (options.ir) out["ir"] = print_ir(*graph, options.exact);
-    std::cout << out.dump(2) << "\n";
-    return 0;
+    out[key] = list;
   }
+  out["ops"] = stats.op_histogram;
+  out["parameters"] = stats.parameters;
+  out["dims"] = dims;
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& layer : stats.layers) {
+    layers.push_back(
+        {{"name", layer.node},
+         {"op", layer.op},
+         {"output_shape", layer.output_shape},
+         {"macs", layer.macs < 0 ? nlohmann::json(nullptr) : nlohmann::json(layer.macs)}});
+  }
+  out["layers"] = layers;
+  out["macs_total"] = stats.total_macs;
+  out["macs_complete"] = stats.macs_complete;
+  if (options.ir) out["ir"] = print_ir(graph, options.exact);
+  std::cout << out.dump(2) << "\n";
+}
 
-  if (options.ir) {
-    std::cout << print_ir(*graph, options.exact);
-    return 0;
-  }
+void print_summary_text(const InspectOptions& options, const ir::Graph& graph,
+                        const std::map<std::string, int64_t>& dims, const ir::GraphStats& stats) {
   std::cout << fmt::format("model       {} (opset {}, {} nodes after canonicalisation)\n",
-                           options.model, graph->opset, graph->nodes().size());
-  for (const ir::Value* v : graph->inputs)
+                           options.model, graph.opset, graph.nodes().size());
+  for (const ir::Value* v : graph.inputs)
     std::cout << fmt::format("input       {:<24} {}\n", v->name, type_text(*v));
-  for (const ir::Value* v : graph->outputs)
+  for (const ir::Value* v : graph.outputs)
     std::cout << fmt::format("output      {:<24} {}\n", v->name, type_text(*v));
   std::cout << fmt::format("parameters  {}\n", with_commas(stats.parameters));
   std::vector<std::pair<int64_t, std::string>> ops;
@@ -224,6 +214,27 @@ int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
   std::cout << fmt::format("  {:<40} {:<8} {:<20} {:>16}  ({}MAC{})\n", "total", "", "",
                            with_commas(stats.total_macs), si(static_cast<double>(stats.total_macs)),
                            stats.macs_complete ? "" : ", some shapes unknown");
+}
+
+int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
+  std::unique_ptr<ir::Graph> graph = load_for_inspect(options, global.verbose);
+  if (!options.arch.empty())
+    return print_placement_table(options.model, *graph,
+                                 arch::load_architecture(options.arch, options.overrides),
+                                 options.json);
+  const std::map<std::string, int64_t> dims = bind_dims(options, *graph);
+  // Statistics on a copy whose symbolic dimensions are bound, so every shape is known.
+  std::unique_ptr<ir::Graph> bound = graph->clone();
+  ir::infer_shapes(*bound, dims);
+  passes::canonicalize(*bound, runtime::evaluate_node);
+  const ir::GraphStats stats = ir::compute_stats(*bound);
+  if (options.json) {
+    print_summary_json(options, *graph, dims, stats);
+  } else if (options.ir) {
+    std::cout << print_ir(*graph, options.exact);
+  } else {
+    print_summary_text(options, *graph, dims, stats);
+  }
   return 0;
 }
 

@@ -29,40 +29,44 @@ struct RunOptions {
   bool json = false;
 };
 
-int run_run(const RunOptions& options, const GlobalOptions& global) {
-  std::unique_ptr<ir::Graph> graph = api::load_model(options.model, global.verbose);
-
+// The --input files by graph input name; every input given exactly once.
+std::map<std::string, Tensor> read_inputs(const RunOptions& options, const ir::Graph& graph) {
   std::map<std::string, Tensor> feeds;
   for (const std::string& spec : options.inputs) {
     auto eq = spec.find('=');
     std::string name, file;
     if (eq == std::string::npos) {
       // A bare FILE is accepted when the model has exactly one input.
-      if (graph->inputs.size() != 1)
+      if (graph.inputs.size() != 1)
         throw_bad_input("--input '{}': expected NAME=FILE.npy (the model has {} inputs)", spec,
-                        graph->inputs.size());
-      name = graph->inputs[0]->name;
+                        graph.inputs.size());
+      name = graph.inputs[0]->name;
       file = spec;
     } else {
       name = spec.substr(0, eq);
       file = spec.substr(eq + 1);
     }
     bool known = false;
-    for (const ir::Value* in : graph->inputs) known |= in->name == name;
+    for (const ir::Value* in : graph.inputs) known |= in->name == name;
     if (!known) {
       std::string names;
-      for (const ir::Value* in : graph->inputs) names += (names.empty() ? "" : ", ") + in->name;
+      for (const ir::Value* in : graph.inputs) names += (names.empty() ? "" : ", ") + in->name;
       throw_bad_input("--input {}: the model has no input named '{}' (its inputs: {})", spec, name,
                       names);
     }
     if (feeds.count(name)) throw_bad_input("--input {}: input '{}' given twice", spec, name);
     feeds[name] = read_npy(file);
   }
-  for (const ir::Value* in : graph->inputs) {
+  for (const ir::Value* in : graph.inputs) {
     if (!feeds.count(in->name))
       throw_bad_input("missing --input {}=FILE.npy for the model's input '{}'", in->name, in->name);
   }
+  return feeds;
+}
 
+int run_run(const RunOptions& options, const GlobalOptions& global) {
+  std::unique_ptr<ir::Graph> graph = api::load_model(options.model, global.verbose);
+  const std::map<std::string, Tensor> feeds = read_inputs(options, *graph);
   if (options.arch.empty() && !options.overrides.empty())
     throw_bad_input("--set needs --arch A.yaml");
   auto start = std::chrono::steady_clock::now();
