@@ -163,6 +163,60 @@ const float* checked_f32_matrix(const Tensor& t, const std::string& what, int64_
   return t.data<float>();
 }
 
+// The conductance of one cell, before and after drift (S), under the architecture's
+// programming noise, stuck cells and drift. The cell index keys its random numbers, so a
+// cell's fate does not depend on the layer's tiling or the thread count.
+struct CellModel {
+  std::unique_ptr<device::ProgrammingNoise> programming;
+  std::unique_ptr<device::Drift> drift;
+  std::unique_ptr<device::StuckCells> stuck;
+  RngStream programming_stream, drift_stream, stuck_stream;
+  double g_min, g_max, delta_g;
+
+  struct Cell {
+    double programmed, drifted;
+  };
+
+  CellModel(const arch::Architecture& arch, const ChipKey& key, double g_min_s, double g_max_s,
+            double delta_g_s)
+      : programming(device::make_programming_noise(arch.device.programming)),
+        drift(device::make_drift(arch.device.drift)),
+        stuck(device::make_stuck_cells(arch.device.stuck)),
+        programming_stream(key.seed, key.trial, key.node, "programming"),
+        drift_stream(key.seed, key.trial, key.node, "drift"),
+        stuck_stream(key.seed, key.trial, key.node, "stuck"),
+        g_min(g_min_s),
+        g_max(g_max_s),
+        delta_g(delta_g_s) {}
+
+  bool perturbed() const { return programming || drift || stuck; }
+
+  Cell program(int level, uint64_t cell) const {
+    const double target = g_min + level * delta_g;
+    if (!perturbed()) return {target, target};
+    double g = target;
+    if (programming)
+      g += g_max * programming->sigma(target / g_max) * programming_stream.normal(cell);
+    g = std::clamp(g, 0.0, g_max);
+    device::CellState state = device::CellState::kNormal;
+    if (stuck) {
+      state = stuck->state(stuck_stream.uniform(cell));
+      g = stuck->conductance(state, g, g_max);
+    }
+    double drifted = g;
+    if (drift && state == device::CellState::kNormal)  // a stuck cell holds its value
+      drifted =
+          std::clamp(g * drift->factor(drift->exponent(drift_stream.normal(cell))), 0.0, g_max);
+    return {g, drifted};
+  }
+
+  // u = (G - g_min)/ΔG, computed as the level plus the deviation so that it is exactly the
+  // level when the cell is unperturbed.
+  double level_units(int level, double g) const {
+    return level + (g - (g_min + level * delta_g)) / delta_g;
+  }
+};
+
 }  // namespace
 
 struct CrossbarLayer::Impl {
@@ -200,6 +254,8 @@ struct CrossbarLayer::Impl {
   int64_t reads_per_row() const { return row_blocks * 2 * steps * slices; }
 
   void program(const Tensor& weight);
+  void set_weight_scales(const float* w);        // s_w per column (or per tensor)
+  void choose_read_path(bool perturbed);         // merged reads when they are exact
   std::vector<float> recombined_levels() const;  // [K, N], the current (drifted) state
   void quantise_inputs(const Tensor& x, std::vector<float>& codes,
                        std::vector<double>& scales) const;
@@ -298,56 +354,16 @@ CrossbarLayer::CrossbarLayer(const arch::Architecture& arch, const Tensor& weigh
 void CrossbarLayer::Impl::program(const Tensor& weight) {
   const int64_t K = in_features, N = out_features, S = slices;
   const float* w = weight.data<float>();
-  // s_w = max |W| / Qw per column or for the whole tensor; an all-zero column keeps scale 1.
-  weight_scale.assign(N, 0.0);
-  for (int64_t k = 0; k < K; ++k)
-    for (int64_t n = 0; n < N; ++n)
-      weight_scale[n] = std::max(weight_scale[n], std::abs(static_cast<double>(w[k * N + n])));
-  if (arch.weights.scale == arch::WeightScale::kPerTensor) {
-    double overall = N > 0 ? *std::max_element(weight_scale.begin(), weight_scale.end()) : 0.0;
-    std::fill(weight_scale.begin(), weight_scale.end(), overall);
-  }
-  for (double& scale : weight_scale) scale = scale > 0.0 ? scale / weight_limit : 1.0;
+  set_weight_scales(w);
 
-  auto programming = device::make_programming_noise(arch.device.programming);
-  auto drift = device::make_drift(arch.device.drift);
-  auto stuck = device::make_stuck_cells(arch.device.stuck);
-  const bool perturbed = programming || drift || stuck;
-  const RngStream programming_stream(key.seed, key.trial, key.node, "programming");
-  const RngStream drift_stream(key.seed, key.trial, key.node, "drift");
-  const RngStream stuck_stream(key.seed, key.trial, key.node, "stuck");
+  const CellModel cells_model(arch, key, g_min, g_max, delta_g);
+  const bool perturbed = cells_model.perturbed();
   const bool keep_predrift =
-      drift && arch.device.drift_compensation != arch::DriftCompensation::kNone;
+      cells_model.drift && arch.device.drift_compensation != arch::DriftCompensation::kNone;
   if (keep_predrift) predrift_levels.assign(K * N, 0.0f);
-
-  // The conductance of one cell, before and after drift (S). The cell index keys its random
-  // numbers, so a cell's fate does not depend on the layer's tiling or the thread count.
-  struct Cell {
-    double programmed, drifted;
-  };
-  auto program_cell = [&](int level, uint64_t cell) -> Cell {
-    const double target = g_min + level * delta_g;
-    if (!perturbed) return {target, target};
-    double g = target;
-    if (programming)
-      g += g_max * programming->sigma(target / g_max) * programming_stream.normal(cell);
-    g = std::clamp(g, 0.0, g_max);
-    device::CellState state = device::CellState::kNormal;
-    if (stuck) {
-      state = stuck->state(stuck_stream.uniform(cell));
-      g = stuck->conductance(state, g, g_max);
-    }
-    double drifted = g;
-    if (drift && state == device::CellState::kNormal)  // a stuck cell holds its value
-      drifted =
-          std::clamp(g * drift->factor(drift->exponent(drift_stream.normal(cell))), 0.0, g_max);
-    return {g, drifted};
-  };
-  // u = (G - g_min)/ΔG, computed as the level plus the deviation so that it is exactly the
-  // level when the cell is unperturbed.
-  auto level_units = [&](int level, double g) {
-    return level + (g - (g_min + level * delta_g)) / delta_g;
-  };
+  using Cell = CellModel::Cell;
+  auto program_cell = [&](int level, uint64_t cell) { return cells_model.program(level, cell); };
+  auto level_units = [&](int level, double g) { return cells_model.level_units(level, g); };
 
   const int c = columns_per_pair;
   conductance.assign(row_blocks, {});
@@ -399,6 +415,24 @@ void CrossbarLayer::Impl::program(const Tensor& weight) {
     }
   });
 
+  choose_read_path(perturbed);
+}
+
+void CrossbarLayer::Impl::set_weight_scales(const float* w) {
+  const int64_t K = in_features, N = out_features;
+  // s_w = max |W| / Qw per column or for the whole tensor; an all-zero column keeps scale 1.
+  weight_scale.assign(N, 0.0);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      weight_scale[n] = std::max(weight_scale[n], std::abs(static_cast<double>(w[k * N + n])));
+  if (arch.weights.scale == arch::WeightScale::kPerTensor) {
+    double overall = N > 0 ? *std::max_element(weight_scale.begin(), weight_scale.end()) : 0.0;
+    std::fill(weight_scale.begin(), weight_scale.end(), overall);
+  }
+  for (double& scale : weight_scale) scale = scale > 0.0 ? scale / weight_limit : 1.0;
+}
+
+void CrossbarLayer::Impl::choose_read_path(bool perturbed) {
   // Reads merge when each is exact and unquantised, and a row block's whole sum
   // (|x_q| <= Qx, |recombined level| <= Qw) still fits float exactly.
   const bool lossless_adc =
