@@ -44,13 +44,10 @@ std::string reject_unless_last_axis(const ir::Node& node) {
 }
 
 void add_acam_composite_lowerings(std::vector<Lowering>& registry) {
-  Lowering softmax;
-  softmax.name = "acam.softmax";
-  softmax.op = "Softmax";
-  softmax.kind = "softmax";
-  softmax.selected_by = arch::Placement::kAcam;
-  softmax.placement = arch::Placement::kAcam;
-  softmax.engine = Engine::kAcamSoftmax;
+  Lowering softmax =
+      make_lowering("acam.softmax", "Softmax", "softmax", arch::Placement::kAcam,
+                    arch::Placement::kAcam, Engine::kAcamSoftmax,
+                    "exp unit per element, reciprocal unit per row; max, sum, scale digital");
   softmax.acam_functions = {"exp", "reciprocal"};
   softmax.reject = reject_unless_last_axis;
   softmax.schedule = [](const NodeSizes& sizes) {
@@ -70,16 +67,11 @@ void add_acam_composite_lowerings(std::vector<Lowering>& registry) {
     const double n = static_cast<double>(sizes.output) / static_cast<double>(rows);
     return std::pair<double, double>{1.0, std::max(2.0, n)};
   };
-  softmax.description = "exp unit per element, reciprocal unit per row; max, sum, scale digital";
   registry.push_back(std::move(softmax));
 
-  Lowering layer_norm;
-  layer_norm.name = "acam.layer_norm";
-  layer_norm.op = "layer_norm";
-  layer_norm.kind = "layer_norm";
-  layer_norm.selected_by = arch::Placement::kAcam;
-  layer_norm.placement = arch::Placement::kAcam;
-  layer_norm.engine = Engine::kAcamLayerNorm;
+  Lowering layer_norm = make_lowering(
+      "acam.layer_norm", "layer_norm", "layer_norm", arch::Placement::kAcam, arch::Placement::kAcam,
+      Engine::kAcamLayerNorm, "rsqrt unit per row; mean, variance, scale and shift digital");
   layer_norm.acam_functions = {"rsqrt"};
   layer_norm.reject = reject_layer_norm;
   layer_norm.schedule = [](const NodeSizes& sizes) {
@@ -93,7 +85,6 @@ void add_acam_composite_lowerings(std::vector<Lowering>& registry) {
   layer_norm.default_range = [](int64_t, const NodeSizes&, const arch::AcamConfig&) {
     return std::pair<double, double>{1.0 / 256.0, 16.0};
   };
-  layer_norm.description = "rsqrt unit per row; mean, variance, scale and shift digital";
   registry.push_back(std::move(layer_norm));
 }
 

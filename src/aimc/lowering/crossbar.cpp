@@ -19,39 +19,26 @@ std::string reject_unless_2d_conv(const ir::Node& node) {
 
 void add_crossbar_lowerings(std::vector<Lowering>& registry) {
   using arch::Placement;
-  Lowering linear;
-  linear.name = "crossbar.linear";
-  linear.op = "linear";
-  linear.kind = "linear";
-  linear.selected_by = Placement::kCrossbar;
-  linear.placement = Placement::kCrossbar;
-  linear.engine = Engine::kCrossbarLinear;
+  Lowering linear = make_lowering("crossbar.linear", "linear", "linear", Placement::kCrossbar,
+                                  Placement::kCrossbar, Engine::kCrossbarLinear,
+                                  "y = x·W + b, W resident in crossbar arrays");
   linear.needs_constant_weight = true;
-  linear.description = "y = x·W + b, W resident in crossbar arrays";
   registry.push_back(std::move(linear));
 
-  Lowering conv;
-  conv.name = "crossbar.conv";
-  conv.op = "conv";
-  conv.kind = "conv";
-  conv.selected_by = Placement::kCrossbar;
-  conv.placement = Placement::kCrossbar;
-  conv.engine = Engine::kCrossbarConv;
+  Lowering conv =
+      make_lowering("crossbar.conv", "conv", "conv", Placement::kCrossbar, Placement::kCrossbar,
+                    Engine::kCrossbarConv,
+                    "2-D convolution as im2col x W per group, W resident in crossbar arrays");
   conv.needs_constant_weight = true;
   conv.reject = reject_unless_2d_conv;
-  conv.description = "2-D convolution as im2col x W per group, W resident in crossbar arrays";
   registry.push_back(std::move(conv));
 
-  Lowering matmul;
-  matmul.name = "crossbar.matmul";
-  matmul.op = "matmul";
-  matmul.kind = "matmul";
-  matmul.selected_by = Placement::kAcam;
+  Lowering matmul =
+      make_lowering("crossbar.matmul", "matmul", "matmul", Placement::kAcam, Placement::kCrossbar,
+                    Engine::kCrossbarMatmul,
+                    "A·B with each matrix of B written into crossbar arrays per inference");
   matmul.dmmul = arch::DmmulMode::kCrossbar;
-  matmul.placement = Placement::kCrossbar;
-  matmul.engine = Engine::kCrossbarMatmul;
   matmul.reject = reject_unless_batched_matmul;
-  matmul.description = "A·B with each matrix of B written into crossbar arrays per inference";
   registry.push_back(std::move(matmul));
 }
 

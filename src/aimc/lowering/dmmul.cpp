@@ -38,14 +38,10 @@ std::string reject_unless_batched_matmul(const ir::Node& node) {
 }
 
 void add_dmmul_lowerings(std::vector<Lowering>& registry) {
-  Lowering log_matmul;
-  log_matmul.name = "acam.log_matmul";
-  log_matmul.op = "matmul";
-  log_matmul.kind = "matmul";
-  log_matmul.selected_by = arch::Placement::kAcam;
+  Lowering log_matmul = make_lowering(
+      "acam.log_matmul", "matmul", "matmul", arch::Placement::kAcam, arch::Placement::kAcam,
+      Engine::kAcamLogMatmul, "A·B as Σ ±exp(ln|a| + ln|b|): ln and exp units, sums digital");
   log_matmul.dmmul = arch::DmmulMode::kLogAcam;
-  log_matmul.placement = arch::Placement::kAcam;
-  log_matmul.engine = Engine::kAcamLogMatmul;
   log_matmul.acam_functions = {"log", "exp"};
   log_matmul.reject = reject_unless_batched_matmul;
   log_matmul.schedule = [](const NodeSizes& sizes) {
@@ -61,19 +57,13 @@ void add_dmmul_lowerings(std::vector<Lowering>& registry) {
     if (unit == 0) return std::pair<double, double>{lo, hi};
     return std::pair<double, double>{2.0 * std::log(lo), 2.0 * std::log(hi)};
   };
-  log_matmul.description = "A·B as Σ ±exp(ln|a| + ln|b|): ln and exp units, sums digital";
   registry.push_back(std::move(log_matmul));
 
-  Lowering int8;
-  int8.name = "digital.int8_matmul";
-  int8.op = "matmul";
-  int8.kind = "matmul";
-  int8.selected_by = arch::Placement::kAcam;
+  Lowering int8 = make_lowering("digital.int8_matmul", "matmul", "matmul", arch::Placement::kAcam,
+                                arch::Placement::kDigital, Engine::kInt8Matmul,
+                                "A·B in symmetric int8 on the digital ALUs");
   int8.dmmul = arch::DmmulMode::kDigital;
-  int8.placement = arch::Placement::kDigital;
-  int8.engine = Engine::kInt8Matmul;
   int8.reject = reject_unless_batched_matmul;
-  int8.description = "A·B in symmetric int8 on the digital ALUs";
   registry.push_back(std::move(int8));
 }
 

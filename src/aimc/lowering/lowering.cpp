@@ -51,6 +51,24 @@ std::string why_digital(const ir::Node& node, const arch::Architecture& arch) {
 
 }  // namespace
 
+namespace detail {
+
+Lowering make_lowering(std::string name, std::string op, std::string kind,
+                       arch::Placement selected_by, arch::Placement placement, Engine engine,
+                       std::string description) {
+  Lowering lowering;
+  lowering.name = std::move(name);
+  lowering.op = std::move(op);
+  lowering.kind = std::move(kind);
+  lowering.selected_by = selected_by;
+  lowering.placement = placement;
+  lowering.engine = engine;
+  lowering.description = std::move(description);
+  return lowering;
+}
+
+}  // namespace detail
+
 const std::vector<Lowering>& lowerings() {
   static const std::vector<Lowering> registry = build_registry();
   return registry;

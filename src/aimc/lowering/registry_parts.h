@@ -2,6 +2,7 @@
 // lowerings lives in one place. Internal to lowering/.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "aimc/lowering/lowering.h"
@@ -12,6 +13,12 @@ void add_crossbar_lowerings(std::vector<Lowering>& registry);        // crossbar
 void add_acam_unary_lowerings(std::vector<Lowering>& registry);      // acam_unary.cpp
 void add_acam_composite_lowerings(std::vector<Lowering>& registry);  // acam_composite.cpp
 void add_dmmul_lowerings(std::vector<Lowering>& registry);           // dmmul.cpp
+
+// A lowering's identity: the fields every one sets; the caller adds conditions, tables and
+// schedules.
+Lowering make_lowering(std::string name, std::string op, std::string kind,
+                       arch::Placement selected_by, arch::Placement placement, Engine engine,
+                       std::string description);
 
 // Why a node with a `axis` attribute does not reduce over its input's last axis ("" when it
 // does): softmax and layer norm on ACAM work row by row.
