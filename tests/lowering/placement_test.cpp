@@ -280,7 +280,13 @@ TEST(Registry, NamesAreUniqueAndEveryAcamLoweringIsComplete) {
       EXPECT_TRUE(lowering.schedule) << lowering.name;
     }
   }
-  // The mapping kinds the architecture accepts are the registry's.
+  // The mapping kinds the architecture accepts are the registry's, and the other way round.
+  std::set<std::string> registry_kinds, arch_kinds;
+  for (const auto& [kind, placement] : mapping_kinds()) registry_kinds.insert(kind);
+  for (const std::string& kind : arch::crossbar_mapping_kinds()) arch_kinds.insert(kind);
+  for (const std::string& kind : arch::acam_mapping_kinds()) arch_kinds.insert(kind);
+  arch_kinds.insert("matmul");
+  EXPECT_EQ(registry_kinds, arch_kinds);
   for (const auto& [kind, placement] : mapping_kinds()) {
     const std::string value = placement == Placement::kCrossbar ? "crossbar" : "acam";
     EXPECT_NO_THROW(race({"mapping." + kind + "=" + value})) << kind;
