@@ -2,6 +2,7 @@
 // of hand-built ModelProtos for the error paths.
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -341,6 +342,48 @@ TEST(OnnxInitializers, ExternalDataIsReadOrRejectedClearly) {
   msg = error_of([&] { parse(model_with_weight(w), dir.string()); });
   EXPECT_NE(msg.find("outside"), std::string::npos) << msg;
   std::filesystem::remove_all(dir);
+}
+
+// External data must stay inside the model's directory (issue 20): no absolute paths, no
+// "..", no symbolic link out of it, regular files only; each case names the initializer.
+TEST(OnnxInitializers, ExternalDataOutsideTheModelsDirectoryIsRejected) {
+  namespace fs = std::filesystem;
+  const fs::path root =
+      fs::temp_directory_path() / ("aimc_external_escape_" + std::to_string(getpid()));
+  const fs::path model_dir = root / "model";
+  fs::create_directories(model_dir / "sub");
+  std::vector<float> values{0.5f, 1.5f, 2.5f, 3.5f};
+  for (const fs::path& file : {root / "secret.bin", model_dir / "sub" / "ok.bin"}) {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(values.data()), 16);
+  }
+  fs::create_symlink(root / "secret.bin", model_dir / "link.bin");
+  fs::create_directory(model_dir / "dir.bin");
+  onnx::TensorProto w;
+  w.set_data_type(onnx::TensorProto::FLOAT);
+  w.add_dims(4);
+  w.set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* location = w.add_external_data();
+  location->set_key("location");
+  auto error_for = [&](const std::string& where) {
+    location->set_value(where);
+    return error_of([&] { parse(model_with_weight(w), model_dir.string()); });
+  };
+  location->set_value("sub/ok.bin");  // inside: read
+  auto graph = parse(model_with_weight(w), model_dir.string());
+  EXPECT_EQ(run_single(*graph, Tensor::from_vector<float>({1, 4}, {0, 0, 0, 0})).data<float>()[2],
+            2.5f);
+  for (const auto& [where, expected] : std::vector<std::pair<std::string, std::string>>{
+           {(root / "secret.bin").string(), "absolute path"},
+           {"../secret.bin", "'..'"},
+           {"sub/../../secret.bin", "'..'"},
+           {"link.bin", "outside the model's directory"},
+           {"dir.bin", "not a regular file"}}) {
+    const std::string msg = error_for(where);
+    EXPECT_NE(msg.find("'w'"), std::string::npos) << where << ": " << msg;
+    EXPECT_NE(msg.find(expected), std::string::npos) << where << ": " << msg;
+  }
+  fs::remove_all(root);
 }
 
 TEST(OnnxInputs, WrongShapeOrDtypeIsRejected) {

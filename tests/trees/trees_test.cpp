@@ -234,6 +234,37 @@ TEST(AcamTrees, MissingValuesTakeTheDefaultDirection) {
   }
 }
 
+// A chain of 60,000 splits (each leaf on the left, the rest on the right): compiling it must
+// not recurse as deep as the tree (issue 20: it overflowed the stack), and the ACAM rows
+// still predict what the reference does.
+TEST(TreeCompiler, ADeepChainCompilesWithoutRecursion) {
+  constexpr int32_t kDepth = 60000;
+  ir::TreeEnsemble ensemble;
+  ensemble.num_feature = 1;
+  ensemble.objective = ir::TreeObjective::kRegSquaredError;
+  ir::Tree tree;
+  tree.nodes.resize(2 * kDepth + 1);
+  for (int32_t d = 0; d < kDepth; ++d) {
+    const int32_t split = d == 0 ? 0 : 2 * d;
+    tree.nodes[split] = {0, static_cast<float>(d), 2 * d + 1, 2 * d + 2, true, 0};
+    tree.nodes[2 * d + 1].leaf = static_cast<float>(d);
+  }
+  tree.nodes[2 * kDepth].leaf = static_cast<float>(kDepth);
+  ensemble.trees.push_back(tree);
+  ensemble.tree_class.push_back(0);
+  compiler::TreeCompileOptions options;
+  options.in_bits = 16;
+  ir::TreeRows rows = compiler::compile_trees(ensemble, options);
+  EXPECT_EQ(rows.rows(), kDepth + 1);
+  analog::AcamTrees acam(rows, {}, 0, 0);
+  for (float x : {-1.0f, 0.5f, 123.5f, 59998.5f, 1e9f}) {
+    float got = 0, reference = 0;
+    acam.predict(&x, 1, 0, &got);
+    ir::predict_reference(ensemble, &x, 1, &reference);
+    EXPECT_EQ(got, reference) << x;
+  }
+}
+
 TEST(TreeCompiler, RowsHoldThePathIntervalsAndPackOntoArrays) {
   ir::TreeEnsemble ensemble = hand_tree();
   compiler::TreeCompileOptions options;

@@ -19,54 +19,85 @@ class PathWalker {
   PathWalker(const ir::Tree& tree, int32_t tree_id, int32_t class_id, ir::TreeRows& rows)
       : tree_(tree), tree_id_(tree_id), class_id_(class_id), rows_(rows) {}
 
-  // Walks every root-to-leaf path (left first) and returns the code-space tree.
+  // Walks every root-to-leaf path (left first) and returns the code-space tree. The walk keeps
+  // its own stack: a tree's depth comes from the input file and must not overflow the
+  // call stack (a chain of 50,000 splits is a valid XGBoost model).
   std::vector<ir::CodeNode> walk() {
     code_tree_.resize(tree_.nodes.size());
-    visit(0);
+    struct Frame {
+      int32_t node;
+      int stage;  // 0: not entered; 1: left child done; 2: right child done
+      std::map<int32_t, PathBounds> saved;
+    };
+    std::vector<Frame> stack;
+    stack.push_back({0, 0, {}});
+    while (!stack.empty()) {
+      Frame& frame = stack.back();
+      const ir::TreeNode& node = tree_.nodes[frame.node];
+      if (frame.stage == 0) {
+        if (node.is_leaf()) {
+          add_leaf_row(frame.node);
+          stack.pop_back();
+          continue;
+        }
+        enter_split(frame.node);
+        frame.saved = bounds_;
+      } else {
+        bounds_ = frame.saved;  // back from a child: the bounds before the split
+      }
+      if (frame.stage == 2) {
+        stack.pop_back();
+        continue;
+      }
+      const bool go_left = frame.stage == 0;
+      ++frame.stage;
+      narrow(node, go_left);
+      const int32_t child = go_left ? node.left : node.right;
+      stack.push_back({child, 0, {}});  // `frame` is not used after this
+    }
     return std::move(code_tree_);
   }
 
  private:
-  void visit(int32_t node_id) {
+  void add_leaf_row(int32_t node_id) {
+    const ir::TreeNode& node = tree_.nodes[node_id];
+    code_tree_[node_id].row = static_cast<int32_t>(rows_.rows());
+    for (const auto& [feature, bounds] : bounds_) rows_.intervals.push_back(bounds.interval);
+    rows_.row_begin.push_back(static_cast<int64_t>(rows_.intervals.size()));
+    rows_.leaf.push_back(node.leaf);
+    rows_.row_class.push_back(class_id_);
+    rows_.row_tree.push_back(tree_id_);
+  }
+
+  void enter_split(int32_t node_id) {
     const ir::TreeNode& node = tree_.nodes[node_id];
     ir::CodeNode& code_node = code_tree_[node_id];
-    if (node.is_leaf()) {
-      code_node.row = static_cast<int32_t>(rows_.rows());
-      for (const auto& [feature, bounds] : bounds_) rows_.intervals.push_back(bounds.interval);
-      rows_.row_begin.push_back(static_cast<int64_t>(rows_.intervals.size()));
-      rows_.leaf.push_back(node.leaf);
-      rows_.row_class.push_back(class_id_);
-      rows_.row_tree.push_back(tree_id_);
-      return;
-    }
-    const int32_t code = rows_.quantizers[node.feature].code(node.threshold);
     code_node.feature = node.feature;
-    code_node.code = code;
+    code_node.code = rows_.quantizers[node.feature].code(node.threshold);
     code_node.left = node.left;
     code_node.right = node.right;
     code_node.default_left = node.default_left;
+  }
 
-    std::map<int32_t, PathBounds> saved = bounds_;
-    for (bool go_left : {true, false}) {
-      auto [it, inserted] = bounds_.try_emplace(node.feature);
-      ir::RowInterval& interval = it->second.interval;
-      if (inserted) {
-        interval.feature = node.feature;
-        interval.nan_matches = true;
-      }
-      if (go_left) {
-        interval.hi = interval.hi_active ? std::min(interval.hi, code) : code;
-        interval.hi_active = true;
-      } else {
-        interval.lo = interval.lo_active ? std::max(interval.lo, code) : code;
-        interval.lo_active = true;
-      }
-      // A missing value follows this path only if every test of the feature on it sends
-      // missing values the way the path goes.
-      interval.nan_matches = interval.nan_matches && (node.default_left == go_left);
-      visit(go_left ? node.left : node.right);
-      bounds_ = saved;
+  // The bounds of the path that goes left (or right) at `node`.
+  void narrow(const ir::TreeNode& node, bool go_left) {
+    const int32_t code = rows_.quantizers[node.feature].code(node.threshold);
+    auto [it, inserted] = bounds_.try_emplace(node.feature);
+    ir::RowInterval& interval = it->second.interval;
+    if (inserted) {
+      interval.feature = node.feature;
+      interval.nan_matches = true;
     }
+    if (go_left) {
+      interval.hi = interval.hi_active ? std::min(interval.hi, code) : code;
+      interval.hi_active = true;
+    } else {
+      interval.lo = interval.lo_active ? std::max(interval.lo, code) : code;
+      interval.lo_active = true;
+    }
+    // A missing value follows this path only if every test of the feature on it sends
+    // missing values the way the path goes.
+    interval.nan_matches = interval.nan_matches && (node.default_left == go_left);
   }
 
   const ir::Tree& tree_;

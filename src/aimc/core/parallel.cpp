@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -19,7 +21,17 @@ thread_local bool t_inside_worker = false;
 class ThreadPool {
  public:
   explicit ThreadPool(int threads) : threads_(std::max(1, threads)) {
-    for (int w = 1; w < threads_; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
+    for (int w = 1; w < threads_; ++w) {
+      try {
+        workers_.emplace_back([this, w] { worker_loop(w); });
+      } catch (const std::system_error&) {
+        // The system refused another thread (a process limit): run on those that started,
+        // rather than leave a half-built pool behind. Results do not depend on the count.
+        std::fprintf(stderr, "aimc: warning: could start only %d of %d threads\n", w, threads_);
+        threads_ = w;
+        break;
+      }
+    }
   }
   ~ThreadPool() {
     {

@@ -174,6 +174,42 @@ DType dtype_from_onnx(int type, const std::string& what) {
   }
 }
 
+// The file an external-data location names, checked as onnx.checker and onnxruntime do: a
+// relative path without "..", that still lies inside the model's directory once symlinks are
+// resolved, and a regular file. Error(kBadInput) naming the initializer and the location.
+std::filesystem::path resolve_external_path(const std::string& base_dir,
+                                            const std::string& location, const std::string& what) {
+  namespace fs = std::filesystem;
+  const fs::path relative(location);
+  if (relative.is_absolute() || relative.has_root_name() || relative.has_root_directory())
+    throw_bad_input(
+        "{}: external data location '{}' is an absolute path; it must be relative "
+        "to the model's directory",
+        what, location);
+  for (const fs::path& part : relative)
+    if (part == "..")
+      throw_bad_input(
+          "{}: external data location '{}' contains '..'; it must stay inside the "
+          "model's directory",
+          what, location);
+  std::error_code ec;
+  const fs::path base = fs::canonical(fs::path(base_dir), ec);
+  if (ec) throw_bad_input("{}: cannot resolve the model's directory '{}'", what, base_dir);
+  const fs::path path = fs::canonical(base / relative, ec);
+  if (ec)
+    throw_bad_input("{}: cannot read external data file '{}': {}", what,
+                    (fs::path(base_dir) / relative).string(), ec.message());
+  const fs::path inside = path.lexically_relative(base);
+  if (inside.empty() || *inside.begin() == "..")
+    throw_bad_input(
+        "{}: external data location '{}' leads to '{}', outside the model's "
+        "directory '{}' (through a symbolic link)",
+        what, location, path.string(), base.string());
+  if (!fs::is_regular_file(path, ec))
+    throw_bad_input("{}: external data location '{}' is not a regular file", what, location);
+  return path;
+}
+
 // Bytes of the external data of `proto`, read from a file beside the model.
 std::string read_external_data(const onnx::TensorProto& proto, const std::string& what,
                                const std::string& base_dir, size_t expected_bytes) {
@@ -194,7 +230,7 @@ std::string read_external_data(const onnx::TensorProto& proto, const std::string
   if (base_dir.empty())
     throw_bad_input("{}: external data '{}' cannot be read (model not loaded from a file)", what,
                     location);
-  std::filesystem::path path = std::filesystem::path(base_dir) / location;
+  const std::filesystem::path path = resolve_external_path(base_dir, location, what);
   std::error_code ec;
   auto file_size = std::filesystem::file_size(path, ec);
   if (ec)
