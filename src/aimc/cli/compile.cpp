@@ -94,8 +94,10 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
   fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
   if (!fs::is_directory(parent))
     throw_bad_input("{}: the directory {} does not exist", options.out_dir, parent.string());
-  const fs::path staging =
-      parent / fmt::format(".{}.aimc-compile-{}", dir.filename().string(), getpid());
+  // A compile killed midway left its staging directory: the next one removes it.
+  const std::string staging_prefix = fmt::format(".{}.aimc-compile-", dir.filename().string());
+  remove_stale_staging(parent, staging_prefix);
+  const fs::path staging = parent / fmt::format("{}{}", staging_prefix, getpid());
   fs::remove_all(staging);
   try {
     fs::create_directory(staging);

@@ -1,10 +1,12 @@
 // aimc: analog in-memory computing toolkit. Exit codes: 0 success, 1 runtime failure,
 // 2 bad usage or bad input.
+#include <fmt/format.h>
 #include <malloc.h>
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <new>
 
@@ -64,7 +66,15 @@ int run_main(int argc, char** argv) {
   }
   aimc::runtime::set_threads(global.threads);
   for (auto& [sub, command] : commands) {
-    if (sub->parsed()) return command();
+    if (!sub->parsed()) continue;
+    const int code = command();
+    // Output that could not be written (a full disk, a closed pipe) is a failure, not 0.
+    std::cout.flush();
+    if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
+      throw aimc::Error(
+          aimc::ErrorKind::kRuntime,
+          fmt::format("cannot write the output to stdout ({})", std::strerror(errno)));
+    return code;
   }
   return 2;
 }

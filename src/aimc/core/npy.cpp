@@ -1,5 +1,9 @@
 #include "aimc/core/npy.h"
 
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -31,17 +35,59 @@ std::string read_file_bytes(const std::string& path) {
   return std::move(buffer).str();
 }
 
+namespace {
+
+// Whether process `pid` is gone (its staging files are litter).
+bool process_is_gone(long pid) {
+  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
+void remove_stale_staging(const std::filesystem::path& dir, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (digits.size() < 10 && process_is_gone(std::stol(digits)))
+      std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
+void check_output_target(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::symlink_status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return;  // a new file
+  if (std::filesystem::is_symlink(status))
+    throw_bad_input("{}: is a symbolic link; aimc writes only to regular files or new paths", path);
+  if (std::filesystem::is_directory(status))
+    throw_bad_input("{}: is a directory, not a file", path);
+  if (!std::filesystem::is_regular_file(status))
+    throw_bad_input(
+        "{}: is not a regular file (a device, pipe or socket); aimc does not replace it", path);
+}
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
-  std::string tmp = path;
-  tmp.append(".tmp-aimc");
+  check_output_target(path);
+  const std::filesystem::path target(path);
+  // Staged beside the target under a name the next run recognises: a run killed midway
+  // leaves litter that the next write to the same path removes.
+  const std::string prefix = target.filename().string() + ".tmp-aimc-";
+  remove_stale_staging(target.parent_path(), prefix);
+  const std::string tmp = (target.parent_path() / (prefix + std::to_string(::getpid()))).string();
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw_bad_input("{}: cannot create file ({})", path, std::strerror(errno));
+    errno = 0;
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) {
+      const int error = errno;
       std::remove(tmp.c_str());
-      throw_runtime("{}: write failed", path);
+      throw_runtime("{}: write failed{}", path,
+                    error ? fmt::format(" ({})", std::strerror(error)) : std::string());
     }
   }
   std::error_code ec;
