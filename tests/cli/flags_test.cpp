@@ -93,5 +93,17 @@ TEST(Flags, ThreadsOutsideItsRangeIsExitTwoNamingTheFlag) {
   EXPECT_EQ(run_aimc("--threads " + std::to_string(most + 1) + " arch --describe").exit_code, 2);
 }
 
+TEST(Flags, SeedsOutsideZeroToTwoToTheSixtyFourAreExitTwo) {
+  const std::string eval = "eval " + std::string(AIMC_SOURCE_DIR) +
+                           "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 2 --arch " +
+                           std::string(AIMC_SOURCE_DIR) + "/presets/ideal.yaml --seed ";
+  for (const char* bad : {"-1", "18446744073709551616", "1e3"}) {
+    const test::CliRun run = run_aimc(eval + bad);
+    EXPECT_EQ(run.exit_code, 2) << bad;
+    EXPECT_NE(run.err.find("--seed"), std::string::npos) << run.err;
+  }
+  EXPECT_EQ(run_aimc(eval + "18446744073709551615").exit_code, 0);
+}
+
 }  // namespace
 }  // namespace aimc

@@ -1,6 +1,22 @@
 #include "aimc/cli/commands.h"
 
+#include <charconv>
+#include <cstdint>
+
 namespace aimc::cli {
+
+CLI::Validator seed_in_range() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || ptr != end)
+          return "expected an integer in [0, 18446744073709551615], got " + text;
+        return "";
+      },
+      "an integer in [0, 2^64)");
+}
 
 std::string sanitize_file_name(const std::string& name) {
   std::string out;

@@ -172,7 +172,8 @@ Command add_eval_command(CLI::App& app, const GlobalOptions& global) {
                  "architecture YAML: also evaluate the model on analog chip instances");
   app.add_option("--trials,-t", options->trials, "chip instances to simulate (default 1)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--seed,-s", options->seed, "random seed of the chip instances (default 0)");
+  app.add_option("--seed,-s", options->seed, "random seed of the chip instances (default 0)")
+      ->check(seed_in_range());
   app.add_option("--set", options->overrides,
                  "override an architecture key: key.path=value (repeatable)");
   app.add_flag("--json", options->json, "machine-readable output");

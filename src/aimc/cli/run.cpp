@@ -132,7 +132,8 @@ Command add_run_command(CLI::App& app, const GlobalOptions& global) {
       ->required();
   app.add_option("--arch,-a", options->arch,
                  "architecture YAML: run one analog inference instead of the digital one");
-  app.add_option("--seed,-s", options->seed, "random seed of the chip instance (default 0)");
+  app.add_option("--seed,-s", options->seed, "random seed of the chip instance (default 0)")
+      ->check(seed_in_range());
   app.add_option("--trial", options->trial, "which chip instance (default 0)");
   app.add_option("--set", options->overrides,
                  "override an architecture key: key.path=value (repeatable)");

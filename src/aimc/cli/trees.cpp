@@ -177,7 +177,8 @@ Command add_trees_command(CLI::App& app, const GlobalOptions& global) {
   predict->add_option("--arch,-a", options->arch,
                       "architecture YAML: predict on ACAM arrays (else the digital reference)");
   predict->add_option("--trial", options->trial, "which chip instance (default 0)");
-  predict->add_option("--seed,-s", options->seed, "random seed (default 0)");
+  predict->add_option("--seed,-s", options->seed, "random seed (default 0)")
+      ->check(seed_in_range());
   predict->add_option("--set", options->overrides, "override an architecture key: key.path=value");
   predict->add_flag("--json", options->json, "machine-readable summary");
 
@@ -188,7 +189,7 @@ Command add_trees_command(CLI::App& app, const GlobalOptions& global) {
   eval->add_option("--arch,-a", options->arch,
                    "architecture YAML (default: the default architecture, noise off)");
   eval->add_option("--trials,-t", options->trials, "chip instances (default 1)");
-  eval->add_option("--seed,-s", options->seed, "random seed (default 0)");
+  eval->add_option("--seed,-s", options->seed, "random seed (default 0)")->check(seed_in_range());
   eval->add_option("--set", options->overrides, "override an architecture key: key.path=value");
   eval->add_flag("--json", options->json, "machine-readable output");
 
