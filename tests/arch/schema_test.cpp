@@ -112,6 +112,21 @@ std::vector<std::string> presets() {
   return paths;
 }
 
+TEST(Schema, DuplicateKeysAndExtraDocumentsAreRejected) {
+  auto error_of = [](const std::string& text) -> std::string {
+    try {
+      parse_architecture(text, "x.yaml");
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(error_of("array: {rows: 64, rows: 128}"), "x.yaml: array.rows: the key is set twice");
+  EXPECT_EQ(error_of("adc: {bits: 8}\nadc: {bits: 6}\n"), "x.yaml: adc: the key is set twice");
+  EXPECT_NE(error_of("name: a\n---\nname: b\n").find("2 YAML documents"), std::string::npos);
+  EXPECT_EQ(error_of("array: {rows: 64}\n"), "");
+}
+
 TEST(Schema, EveryPresetRoundTripsThroughToYaml) {
   ASSERT_GE(presets().size(), 5u);
   for (const std::string& path : presets()) {

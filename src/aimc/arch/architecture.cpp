@@ -585,12 +585,38 @@ Placement Architecture::placement(const std::string& kind) const {
   return it == mapping.end() ? Placement::kDigital : it->second;
 }
 
+namespace {
+
+// yaml-cpp keeps the first of two equal keys; a file that sets one twice is a mistake to name.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& where,
+                           const std::string& path) {
+  if (node.IsSequence())
+    for (size_t i = 0; i < node.size(); ++i)
+      reject_duplicate_keys(node[i], where, fmt::format("{}[{}]", path, i));
+  if (!node.IsMap()) return;
+  std::set<std::string> seen;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+    const std::string key_path = path.empty() ? key : path + "." + key;
+    if (entry.first.IsScalar() && !seen.insert(key).second)
+      throw_bad_input("{}: {}: the key is set twice", where, key_path);
+    reject_duplicate_keys(entry.second, where, key_path);
+  }
+}
+
+}  // namespace
+
 Architecture parse_architecture(const std::string& yaml_text, const std::string& source,
                                 const std::vector<std::string>& overrides) {
   std::string where = source.empty() ? "<text>" : source;
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
+    if (documents.size() > 1)
+      throw_bad_input("{}: holds {} YAML documents; an architecture file is one", where,
+                      documents.size());
+    if (!documents.empty()) root = documents.front();
+    reject_duplicate_keys(root, where, "");
   } catch (const YAML::ParserException& error) {
     throw_bad_input("{}:{}:{}: YAML syntax error: {}", where, error.mark.line + 1,
                     error.mark.column + 1, error.msg);
