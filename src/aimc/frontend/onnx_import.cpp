@@ -310,6 +310,23 @@ void copy_typed(const Field& field, Tensor& tensor, const std::string& what) {
   }
 }
 
+// Values in the typed field that tensor_from_proto reads for `dtype`.
+int64_t typed_value_count(const onnx::TensorProto& proto, DType dtype) {
+  switch (dtype) {
+    case DType::kF32:
+      return proto.float_data_size();
+    case DType::kF64:
+      return proto.double_data_size();
+    case DType::kI64:
+      return proto.int64_data_size();
+    case DType::kU32:
+    case DType::kU64:
+      return proto.uint64_data_size();
+    default:
+      return proto.int32_data_size();
+  }
+}
+
 Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what,
                          const std::string& base_dir) {
   DType dtype = dtype_from_onnx(proto.data_type(), what);
@@ -322,8 +339,19 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what
     shape.push_back(d);
   }
   if (proto.has_segment()) throw_bad_input("{}: segmented tensors are not supported", what);
+  // The values must be there before the tensor is allocated: a small file can declare a huge
+  // shape (issue 20).
+  const size_t nbytes = static_cast<size_t>(numel) * dtype_size(dtype);
+  if (proto.data_location() != onnx::TensorProto::EXTERNAL) {
+    if (proto.has_raw_data() && proto.raw_data().size() != nbytes)
+      throw_bad_input("{}: raw_data holds {} bytes, shape {} of {} needs {}", what,
+                      proto.raw_data().size(), shape_str(shape), dtype_name(dtype), nbytes);
+    const int64_t values = typed_value_count(proto, dtype);
+    if (!proto.has_raw_data() && values != static_cast<int64_t>(numel))
+      throw_bad_input("{}: holds {} values, its shape {} needs {}", what, values, shape_str(shape),
+                      static_cast<int64_t>(numel));
+  }
   Tensor tensor(dtype, shape);
-  size_t nbytes = tensor.nbytes();
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string bytes = read_external_data(proto, what, base_dir, nbytes);
     if (bytes.size() != nbytes)
