@@ -225,7 +225,8 @@ TEST(Architecture, OutOfRangeGivesTheRange) {
             "x.yaml: adc.percentile: 0 is out of range (0, 100]");
   EXPECT_EQ(parse_error("input: {percentile: 100.5}"),
             "x.yaml: input.percentile: 100.5 is out of range (0, 100]");
-  EXPECT_EQ(parse_error("array: {g_min: -1e-6}"), "x.yaml: array.g_min: -1e-6 is out of range [0, inf]");
+  EXPECT_EQ(parse_error("array: {g_min: -1e-6}"),
+            "x.yaml: array.g_min: -1e-6 is out of range [0, inf]");
   EXPECT_EQ(parse_error("array: {g_min: 1e-4, g_max: 1e-5}"),
             "x.yaml: array.g_max: 1e-05 must be greater than array.g_min (0.0001)");
   EXPECT_EQ(parse_error("acam: {out_bits: 17}"),
@@ -306,12 +307,18 @@ TEST(Architecture, OverridesChangeValuesBeforeValidation) {
 TEST(Architecture, OverridesAreValidated) {
   std::string text = "device:\n  programming: {model: constant, sigma: 0.02}\n";
   EXPECT_EQ(parse_error(text, {"device.programming.sigma=-1"}),
-            "x.yaml: device.programming.sigma: -1 is out of range [0, inf]");
+            "--set device.programming.sigma=-1: device.programming.sigma: -1 is out of range "
+            "[0, inf]");
   EXPECT_EQ(parse_error(text, {"device.programming.model=proportionl"}),
-            "x.yaml: device.programming.model: unknown model \"proportionl\" (device.programming "
+            "--set device.programming.model=proportionl: device.programming.model: unknown model "
+            "\"proportionl\" (device.programming "
             "models: none, constant, proportional, polynomial)");
   EXPECT_EQ(parse_error(text, {"device.programing.sigma=0.1"}),
-            "x.yaml: device.programing: unknown key (did you mean device.programming?)");
+            "--set device.programing.sigma=0.1: device.programing: unknown key (did you mean "
+            "device.programming?)");
+  // An error in the file itself still names the file.
+  EXPECT_EQ(parse_error("adc: {bits: 1}\n", {"adc.range=full"}),
+            "x.yaml: adc.bits: 1 is out of range [2, 24]");
   EXPECT_EQ(parse_error(text, {"adc.bits"}), "--set adc.bits: expected key.path=value");
   EXPECT_EQ(parse_error(text, {"=3"}), "--set =3: expected key.path=value (empty key in \"\")");
   EXPECT_EQ(parse_error(text, {"device.programming.sigma.x=1"}),
@@ -343,7 +350,8 @@ TEST(Architecture, AcamArrayDefaultsAreCamshapsAndBadValuesNameTheKey) {
             "x.yaml: acam_array.rows: 0 is out of range [1, 65536]");
   EXPECT_EQ(parse_error("acam_array: {v_ml: -1}"),
             "x.yaml: acam_array.v_ml: -1 is out of range [0, inf]");
-  EXPECT_EQ(parse_error("acam_array: {clock_hz: 0}"), "x.yaml: acam_array.clock_hz: 0 is out of range (0, inf]");
+  EXPECT_EQ(parse_error("acam_array: {clock_hz: 0}"),
+            "x.yaml: acam_array.clock_hz: 0 is out of range (0, inf]");
   EXPECT_EQ(parse_error("acam_array: {g_min: 1e-4, g_max: 1e-5}"),
             "x.yaml: acam_array.g_max: 1e-05 must be greater than acam_array.g_min (0.0001)");
   EXPECT_EQ(parse_error("acam_array: {colz: 3}"),

@@ -105,9 +105,14 @@ const char* node_kind(const YAML::Node& node) {
 // Reads one YAML tree into an Architecture; every error names source and key path.
 class Reader {
  public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
+  // `overrides`: key path -> the --set spec that set it, so that its errors name the flag.
+  explicit Reader(std::string source, std::map<std::string, std::string> overrides = {})
+      : source_(std::move(source)), overrides_(std::move(overrides)) {}
 
   [[noreturn]] void fail(const std::string& path, const std::string& message) const {
+    for (const auto& [key, spec] : overrides_)
+      if (path == key || path.rfind(key + ".", 0) == 0 || key.rfind(path + ".", 0) == 0)
+        throw_bad_input("--set {}: {}: {}", spec, path, message);
     throw_bad_input("{}: {}: {}", source_, path, message);
   }
 
@@ -273,6 +278,7 @@ class Reader {
 
  private:
   std::string source_;
+  std::map<std::string, std::string> overrides_;
 };
 
 // One scalar key of the schema: its type and range from the row, its value into the member.
@@ -505,8 +511,11 @@ void check_cross_keys(const Reader& reader, const Architecture& arch) {
                             format_double(arch.full_scale())));
 }
 
-Architecture read_architecture(const YAML::Node& root, const std::string& source) {
-  Reader reader(source);
+Architecture read_architecture(const YAML::Node& root, const std::string& source,
+                               const std::vector<std::string>& overrides) {
+  std::map<std::string, std::string> overridden;
+  for (const std::string& spec : overrides) overridden[spec.substr(0, spec.find('='))] = spec;
+  Reader reader(source, overridden);
   Architecture arch;
   for (const std::string& name : component_names()) arch.components[name] = ComponentCost{};
   arch.adc.model = reader.read_model(YAML::Node(), "adc", "adc", "uniform");
@@ -626,7 +635,7 @@ Architecture parse_architecture(const std::string& yaml_text, const std::string&
   for (const std::string& spec : overrides) apply_override(root, spec);
   Architecture arch;
   try {
-    arch = read_architecture(root, where);
+    arch = read_architecture(root, where, overrides);
   } catch (const YAML::Exception& error) {
     // yaml-cpp conversion errors that slip past the checks still name the file.
     throw_bad_input("{}: invalid YAML: {}", where, error.msg);
