@@ -93,6 +93,18 @@ TEST(Flags, ThreadsOutsideItsRangeIsExitTwoNamingTheFlag) {
   EXPECT_EQ(run_aimc("--threads " + std::to_string(most + 1) + " arch --describe").exit_code, 2);
 }
 
+TEST(Flags, CountsBelowOneSayTheirIntegerRange) {
+  const std::string eval =
+      "eval " + std::string(AIMC_SOURCE_DIR) + "/models/mlp-fmnist.onnx --dataset fashion-mnist ";
+  for (const char* flag : {"--limit", "--batch"}) {
+    const test::CliRun run = run_aimc(eval + flag + " 0");
+    EXPECT_EQ(run.exit_code, 2) << flag;
+    EXPECT_NE(run.err.find(std::string(flag) + ": Value 0 not in range 1 to "), std::string::npos)
+        << run.err;
+    EXPECT_EQ(run.err.find("0.000000"), std::string::npos) << run.err;  // not a float range
+  }
+}
+
 TEST(Flags, SeedsOutsideZeroToTwoToTheSixtyFourAreExitTwo) {
   const std::string eval = "eval " + std::string(AIMC_SOURCE_DIR) +
                            "/models/mlp-fmnist.onnx --dataset fashion-mnist --limit 2 --arch " +

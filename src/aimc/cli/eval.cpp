@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -163,15 +164,15 @@ Command add_eval_command(CLI::App& app, const GlobalOptions& global) {
       ->required()
       ->check(CLI::IsMember(data::dataset_names()));
   app.add_option("--limit,-n", options->limit, "evaluate the first N samples only")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   app.add_option("--batch,-b", options->batch, "samples per forward pass (default 100)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   app.add_option("--data-dir", options->data_dir,
                  "folder holding the data set's files (default: the Debian package's)");
   app.add_option("--arch,-a", options->arch,
                  "architecture YAML: also evaluate the model on analog chip instances");
   app.add_option("--trials,-t", options->trials, "chip instances to simulate (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   app.add_option("--seed,-s", options->seed, "random seed of the chip instances (default 0)")
       ->check(seed_in_range());
   app.add_option("--set", options->overrides,
