@@ -185,6 +185,13 @@ TEST(XgboostImport, RejectsWhatItCannotRepresent) {
     EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
     EXPECT_EQ(std::string(e.what()).rfind("broken.json: not valid JSON", 0), 0u) << e.what();
   }
+  try {  // a number past double's range (issue 20: it escaped as a raw nlohmann exception)
+    frontend::parse_xgboost("{\"learner\": {\"x\": 1e999}}", "huge.json");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+    EXPECT_EQ(std::string(e.what()).rfind("huge.json: not valid JSON", 0), 0u) << e.what();
+  }
   try {
     frontend::load_xgboost(kData + "no_such_model.json");
     FAIL() << "no error";

@@ -132,7 +132,7 @@ ir::TreeEnsemble parse_xgboost(const std::string& json_text, const std::string& 
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors and numbers out of range (1e999)
     throw_bad_input("{}: not valid JSON ({})", source, e.what());
   }
   Reader reader(source);
