@@ -189,7 +189,7 @@ TEST_P(BundledModel, ProgramsMatchTheMappingAndRoundTrip) {
   // element operations as the mapping counts them.
   std::map<std::string, int64_t> mvm_of, searches_of, alu_of, scale_of;
   int64_t array_reads = 0;
-  const int64_t steps = compiler::input_steps(arch);
+  const int64_t steps = arch.input_steps();
   for (const Program& program : set.programs)
     for (const Instruction& instruction : program.instructions) {
       if (instruction.opcode == Opcode::kMvm) {
@@ -200,7 +200,7 @@ TEST_P(BundledModel, ProgramsMatchTheMappingAndRoundTrip) {
         EXPECT_GT(instruction.rows, 0);
         EXPECT_GT(instruction.cols, 0);
         // 2 input phases x steps, through slices x 2 polarities arrays.
-        array_reads += 2 * instruction.steps * compiler::weight_slices(arch) * 2;
+        array_reads += 2 * instruction.steps * arch.weight_slices() * 2;
       }
       if (instruction.opcode == Opcode::kAcam) {
         searches_of[instruction.layer] += instruction.len;

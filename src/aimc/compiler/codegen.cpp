@@ -225,7 +225,7 @@ class Generator {
     const int64_t arrays_per_group = layer.slices * kPolarities;
     const int64_t replicas = std::max<int64_t>(1, layer.replicas);
     const int64_t vectors = layer.vectors_per_inference;
-    const int64_t steps = input_steps(arch_);
+    const int64_t steps = arch_.input_steps();
     const int64_t rows_per_array = arch_.array.rows, cols_per_array = arch_.array.cols;
     struct Group {
       int64_t local, g, row_block, col_block, rows, cols;

@@ -28,8 +28,9 @@ const std::set<std::string> kLayoutOps = {"Reshape",  "Flatten", "Squeeze",  "Un
 
 const Tensor* constant_weight(const ir::Node& node) {
   const ir::Value* weight = node.input(1);
-  if (!weight || !weight->is_constant())
-    throw_bad_input("{}: mapped to crossbars but its weight is not a constant", node.describe());
+  // lowering::decide rejected a crossbar layer whose weight is not a constant.
+  AIMC_ASSERT(weight && weight->is_constant(), "{}: crossbar weight is not a constant",
+              node.describe());
   return &weight->constant;
 }
 
@@ -39,7 +40,7 @@ const Tensor* constant_weight(const ir::Node& node) {
 void set_array_geometry(const arch::Architecture& arch, LayerMapping& layer) {
   layer.row_blocks = ceil_div(layer.k, arch.array.rows);
   layer.col_blocks = ceil_div(layer.n, arch.array.cols);
-  layer.slices = weight_slices(arch);
+  layer.slices = arch.weight_slices();
   layer.arrays = layer.groups * layer.row_blocks * layer.col_blocks * layer.slices * 2;
   layer.vectors_per_inference =
       layer.output_elements / std::max<int64_t>(1, layer.groups * layer.n);
@@ -121,14 +122,6 @@ void map_acam(const ir::Node& node, const lowering::Lowering& lowered,
 }
 
 }  // namespace
-
-int64_t weight_slices(const arch::Architecture& arch) {
-  return arch.weight_slices();
-}
-
-int64_t input_steps(const arch::Architecture& arch) {
-  return arch.input_steps();
-}
 
 int64_t acam_rows_upper_bound(const arch::AcamConfig& acam) {
   return (int64_t{1} << acam.in_bits) * acam.out_bits / 2;

@@ -131,10 +131,6 @@ int64_t vectors_per_replica(const LayerMapping& layer, int64_t batch);
 
 // Elements of a value per inference (lowering/lowering.h).
 using lowering::elements_per_inference;
-// Slices per weight magnitude: ceil((w_bits - 1) / cell_bits) (ANALOG_MODEL.md §1).
-int64_t weight_slices(const arch::Architecture& arch);
-// Input steps per phase: ceil((in_bits - 1) / dac_bits).
-int64_t input_steps(const arch::Architecture& arch);
 // Upper bound on the rows of one ACAM function table: 2^in_bits * out_bits / 2 (each
 // output bit changes at most 2^in_bits times along the input axis, a row holds one interval
 // of one bit set to 1, and at most half of the intervals are 1). Kept here so compiler/

@@ -53,7 +53,7 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
   if (layer.kind == LayerKind::kCrossbar) {
     // Every vector of the batch is read once, by one of the replicas; the replicas read in
     // parallel, so the time is that of the replica with the most vectors.
-    const double steps_per_vector = static_cast<double>(kInputPhases * compiler::input_steps(arch));
+    const double steps_per_vector = static_cast<double>(kInputPhases * arch.input_steps());
     const double steps = static_cast<double>(layer.vectors_per_inference) * b * steps_per_vector;
     const double arrays_per_replica = static_cast<double>(layer.arrays) /
                                       static_cast<double>(std::max<int64_t>(1, layer.replicas));
@@ -217,8 +217,8 @@ PeakPerformance estimate_peak(const arch::Architecture& arch) {
   std::map<std::string, double> instances = component_instances(arch);
   const double arrays = instances.at("crossbar");
   const double step_s = read_step_s(arch, arch.array.cols);
-  const double steps_per_mac = static_cast<double>(kPolarities * compiler::weight_slices(arch) *
-                                                   kInputPhases * compiler::input_steps(arch));
+  const double steps_per_mac =
+      static_cast<double>(kPolarities * arch.weight_slices() * kInputPhases * arch.input_steps());
   if (step_s > 0)
     peak.macs_per_s = arrays * arch.array.rows * arch.array.cols / (steps_per_mac * step_s);
   peak.gops = 2.0 * peak.macs_per_s / 1e9;
