@@ -29,10 +29,10 @@ namespace aimc::analog {
 
 namespace {
 
-constexpr double kFloatExactLimit = 16777216.0;  // 2^24: float holds every integer below it
-constexpr int64_t kDigitRowsPerTile = 256;       // rows of the stacked digit matrix per task
-constexpr int64_t kGemmColumnsPerTile = 1024;    // columns of the conductance matrix per task
-constexpr int kHistogramBins = 1 << 16;          // calibrated ADC: resolution of |I|
+using arch::kFloatExactLimit;
+constexpr int64_t kDigitRowsPerTile = 256;     // rows of the stacked digit matrix per task
+constexpr int64_t kGemmColumnsPerTile = 1024;  // columns of the conductance matrix per task
+constexpr int kHistogramBins = 1 << 16;        // calibrated ADC: resolution of |I|
 
 void single_thread_sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                          const float* b, int64_t ldb, float* c, int64_t ldc) {

@@ -289,8 +289,7 @@ void read_scalar(const Reader& reader, const schema::KeyRow& row, const YAML::No
       row.set_name(arch, reader.scalar(node, row.path, "a string"));
       return;
     case schema::KeyType::kInt: {
-      int64_t hi = static_cast<int64_t>(row.range.hi);
-      if (row.range.hi >= 9.2e18) hi = std::numeric_limits<int64_t>::max();
+      int64_t hi = row.int_max();
       if (row.dynamic_max) hi = std::min(hi, row.dynamic_max(arch));
       row.set_int(arch, reader.read_int(node, row.path, static_cast<int64_t>(row.range.lo), hi));
       return;
@@ -314,28 +313,11 @@ void read_scalar(const Reader& reader, const schema::KeyRow& row, const YAML::No
   }
 }
 
-const std::vector<std::pair<std::string, DriftCompensation>> kCompensations = {
-    {"none", DriftCompensation::kNone},
-    {"global", DriftCompensation::kGlobal},
-    {"per_column", DriftCompensation::kPerColumn}};
-
 template <typename Enum>
 std::string enum_name(Enum value, const std::vector<std::pair<std::string, Enum>>& names) {
   for (const auto& [name, candidate] : names)
     if (candidate == value) return name;
   AIMC_ASSERT(false, "enum value {} has no name", static_cast<int>(value));
-}
-
-std::string placement_name(Placement placement) {
-  switch (placement) {
-    case Placement::kCrossbar:
-      return "crossbar";
-    case Placement::kAcam:
-      return "acam";
-    case Placement::kDigital:
-      return "digital";
-  }
-  AIMC_ASSERT(false, "unknown placement {}", static_cast<int>(placement));
 }
 
 std::vector<std::string> mapping_kinds() {
@@ -434,8 +416,9 @@ void read_device(const Reader& reader, const YAML::Node& root, Architecture& arc
   d.drift =
       reader.read_model(device["drift"], "device.drift", "device.drift", "none", {"compensation"});
   if (device["drift"] && device["drift"].IsMap() && device["drift"]["compensation"])
-    d.drift_compensation = reader.read_enum(device["drift"]["compensation"],
-                                            "device.drift.compensation", kCompensations);
+    d.drift_compensation =
+        reader.read_enum(device["drift"]["compensation"], "device.drift.compensation",
+                         schema::drift_compensations());
   d.read = reader.read_model(device["read"], "device.read", "device.read", "none");
   d.output = reader.read_model(device["output"], "device.output", "device.output", "none");
   d.stuck = reader.read_model(device["stuck"], "device.stuck", "device.stuck", "none");
@@ -503,7 +486,7 @@ void check_cross_keys(const Reader& reader, const Architecture& arch) {
                                                 format_double(arch.acam_array.g_max),
                                                 format_double(arch.acam_array.g_min)));
   // Crossbar reads are summed in float: the largest read must stay an exact integer.
-  if (arch.full_scale() >= 16777216.0)
+  if (arch.full_scale() >= kFloatExactLimit)
     reader.fail("array.rows",
                 fmt::format("array.rows x (2^input.dac_bits - 1) x (2^array.cell_bits - 1) = {} "
                             "reaches 2^24, so a crossbar read would not be exact in float (lower "
@@ -587,6 +570,18 @@ double ModelConfig::param(const std::string& name) const {
   auto it = params.find(name);
   AIMC_ASSERT(it != params.end(), "model \"{}\" declares no parameter \"{}\"", model, name);
   return it->second;
+}
+
+std::string placement_name(Placement placement) {
+  switch (placement) {
+    case Placement::kCrossbar:
+      return "crossbar";
+    case Placement::kAcam:
+      return "acam";
+    case Placement::kDigital:
+      return "digital";
+  }
+  AIMC_ASSERT(false, "unknown placement {}", static_cast<int>(placement));
 }
 
 Placement Architecture::placement(const std::string& kind) const {
@@ -695,22 +690,11 @@ std::string default_text(const schema::KeyRow& row) {
 
 std::string range_text(const schema::KeyRow& row) {
   if (!row.range_note.empty()) return row.range_note;
-  if (row.type == schema::KeyType::kEnum) {
-    std::string names;
-    for (const std::string& name : row.names) names += (names.empty() ? "" : " | ") + name;
-    return names;
-  }
-  if (row.type == schema::KeyType::kModel) {
-    std::string names;
-    for (const std::string& name : model_names(row.section()))
-      names += (names.empty() ? "" : " | ") + name;
-    return names;
-  }
-  if (row.type == schema::KeyType::kInt) {
-    const int64_t hi = row.range.hi >= 9.2e18 ? std::numeric_limits<int64_t>::max()
-                                              : static_cast<int64_t>(row.range.hi);
-    return fmt::format("[{}, {}]", static_cast<int64_t>(row.range.lo), hi);
-  }
+  if (row.type == schema::KeyType::kEnum) return fmt::format("{}", fmt::join(row.names, " | "));
+  if (row.type == schema::KeyType::kModel)
+    return fmt::format("{}", fmt::join(model_names(row.section()), " | "));
+  if (row.type == schema::KeyType::kInt)
+    return fmt::format("[{}, {}]", static_cast<int64_t>(row.range.lo), row.int_max());
   if (row.type == schema::KeyType::kFloat) return row.range.text();
   return "";
 }
@@ -796,7 +780,8 @@ void emit_scalar(YAML::Emitter& out, const schema::KeyRow& row, const Architectu
 
 void emit_device(YAML::Emitter& out, const Architecture& arch) {
   out << YAML::Key << "device" << YAML::Value << YAML::BeginMap;
-  std::string compensation = enum_name(arch.device.drift_compensation, kCompensations);
+  std::string compensation =
+      enum_name(arch.device.drift_compensation, schema::drift_compensations());
   emit_model(out, "programming", arch.device.programming);
   emit_model(out, "drift", arch.device.drift, &compensation);
   emit_model(out, "read", arch.device.read);

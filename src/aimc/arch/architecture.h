@@ -185,6 +185,13 @@ struct Architecture {
   double full_scale() const;
 };
 
+// The YAML name of a placement: crossbar | acam | digital.
+std::string placement_name(Placement placement);
+
+// 2^24: float holds every integer below it, so a crossbar read (at most full_scale() level
+// units) is summed exactly in float only below this limit.
+constexpr double kFloatExactLimit = 16777216.0;
+
 // The names of dmmul.mode's values.
 const std::vector<std::pair<std::string, DmmulMode>>& dmmul_modes();
 std::string dmmul_mode_name(DmmulMode mode);

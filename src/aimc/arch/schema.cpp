@@ -94,6 +94,18 @@ const std::vector<std::pair<std::string, AcamEncoding>> kEncodings = {
 const std::vector<std::pair<std::string, NetworkTopology>> kTopologies = {
     {"mesh", NetworkTopology::kMesh}, {"ring", NetworkTopology::kRing}};
 
+}  // namespace
+
+const std::vector<std::pair<std::string, DriftCompensation>>& drift_compensations() {
+  static const std::vector<std::pair<std::string, DriftCompensation>> names = {
+      {"none", DriftCompensation::kNone},
+      {"global", DriftCompensation::kGlobal},
+      {"per_column", DriftCompensation::kPerColumn}};
+  return names;
+}
+
+namespace {
+
 // The percentiles of calibration: (0, 100].
 constexpr NumberRange kPercent{0.0, 100.0, true, false};
 
@@ -164,10 +176,10 @@ void add_device_rows(std::vector<KeyRow>& rows) {
                              "programming noise model"));
   rows.push_back(special_row("device.drift.model", KeyType::kModel, "none", "", "",
                              "conductance drift model"));
-  rows.push_back(special_row("device.drift.compensation", KeyType::kModel, "none", "",
-                             "none | global | per_column", "digital drift compensation"));
-  rows.back().type = KeyType::kEnum;
-  rows.back().names = {"none", "global", "per_column"};
+  rows.push_back(enum_row(
+      "device.drift.compensation",
+      +[](Architecture& a) -> DriftCompensation& { return a.device.drift_compensation; },
+      drift_compensations(), "digital drift compensation"));
   rows.push_back(
       special_row("device.read.model", KeyType::kModel, "none", "", "", "read noise model"));
   rows.push_back(special_row("device.output.model", KeyType::kModel, "none", "", "",
@@ -341,6 +353,10 @@ std::string NumberRange::text() const {
 std::string KeyRow::section() const {
   const size_t dot = path.rfind('.');
   return dot == std::string::npos ? "" : path.substr(0, dot);
+}
+
+int64_t KeyRow::int_max() const {
+  return range.hi >= 9.2e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(range.hi);
 }
 
 std::string KeyRow::key() const {

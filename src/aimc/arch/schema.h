@@ -51,11 +51,16 @@ struct KeyRow {
 
   std::string section() const;  // "chip.network" for chip.network.link_width, "" for name
   std::string key() const;      // "link_width"
+  // kInt rows: the upper bound as an integer (the double range cannot hold 2^63 - 1 exactly).
+  int64_t int_max() const;
   // Rows read and printed one by one (the others belong to a section reader).
   bool scalar() const;
 };
 
 const std::vector<KeyRow>& key_rows();
+
+// The names of device.drift.compensation (its row, and the device section's reader).
+const std::vector<std::pair<std::string, DriftCompensation>>& drift_compensations();
 
 // The section paths that are flow maps in to_yaml ({topology: mesh, link_width: 32}).
 bool flow_section(const std::string& section);

@@ -14,7 +14,6 @@
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/core/progress.h"
-#include "aimc/lowering/lowering.h"
 #include "aimc/report/summary.h"
 
 namespace aimc::cli {
@@ -81,7 +80,7 @@ void print_json(const EvalOptions& options, const arch::Architecture* arch,
     for (const analog::AnalogLayer& l : r.layers)
       layers.push_back({{"name", l.name},
                         {"op", l.op},
-                        {"placement", lowering::placement_name(l.placement)},
+                        {"placement", arch::placement_name(l.placement)},
                         {"arrays", l.arrays},
                         {"acam_rows", l.acam_rows},
                         {"snr_db", report::finite_or_null(r.snr_db(l.name))}});
@@ -107,7 +106,7 @@ void print_analog_text(const EvalOptions& options, const arch::Architecture& arc
   for (const analog::AnalogLayer& l : r.layers) {
     const double db = r.snr_db(l.name);
     std::cout << fmt::format("{:<50.50} {:<11} {:<9} {:>6} {:>9} {:>7}\n", l.name, l.op,
-                             lowering::placement_name(l.placement), l.arrays, l.acam_rows,
+                             arch::placement_name(l.placement), l.arrays, l.acam_rows,
                              std::isfinite(db) ? fmt::format("{:.1f}", db) : "exact");
   }
 }

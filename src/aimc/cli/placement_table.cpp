@@ -14,14 +14,13 @@ int print_placement_table(const std::string& model, const ir::Graph& graph,
                           const arch::Architecture& arch, bool json) {
   const std::vector<lowering::NodePlacement> table = lowering::place_graph(graph, arch);
   std::map<std::string, int64_t> counts = {{"crossbar", 0}, {"acam", 0}, {"digital", 0}};
-  for (const lowering::NodePlacement& row : table)
-    ++counts[lowering::placement_name(row.placement)];
+  for (const lowering::NodePlacement& row : table) ++counts[arch::placement_name(row.placement)];
   if (json) {
     nlohmann::json nodes = nlohmann::json::array();
     for (const lowering::NodePlacement& row : table)
       nodes.push_back({{"node", row.node},
                        {"op", row.op},
-                       {"where", lowering::placement_name(row.placement)},
+                       {"where", arch::placement_name(row.placement)},
                        {"lowering", row.lowering},
                        {"why", row.why}});
     nlohmann::json out = {
@@ -41,7 +40,7 @@ int print_placement_table(const std::string& model, const ir::Graph& graph,
                            op_width, "where", "lowering", "why");
   for (const lowering::NodePlacement& row : table)
     std::cout << fmt::format("  {:<{}}  {:<{}}  {:<8}  {:<20}  {}\n", row.node, name_width, row.op,
-                             op_width, lowering::placement_name(row.placement),
+                             op_width, arch::placement_name(row.placement),
                              row.lowering.empty() ? "-" : row.lowering, row.why);
   return 0;
 }

@@ -32,8 +32,8 @@ std::vector<Lowering> build_registry() {
 
 // "mapping.gelu = acam" / "mapping.matmul = acam, dmmul.mode = log_acam".
 std::string selection(const Lowering& lowering, const arch::Architecture& arch) {
-  std::string text =
-      fmt::format("mapping.{} = {}", lowering.kind, placement_name(arch.placement(lowering.kind)));
+  std::string text = fmt::format("mapping.{} = {}", lowering.kind,
+                                 arch::placement_name(arch.placement(lowering.kind)));
   if (lowering.dmmul) text += fmt::format(", dmmul.mode = {}", arch::dmmul_mode_name(arch.dmmul));
   return text;
 }
@@ -44,7 +44,7 @@ std::string why_digital(const ir::Node& node, const arch::Architecture& arch) {
     if (lowering.op != node.op) continue;
     auto it = arch.mapping.find(lowering.kind);
     if (it == arch.mapping.end()) return fmt::format("mapping.{} is not set", lowering.kind);
-    return fmt::format("mapping.{} = {}", lowering.kind, placement_name(it->second));
+    return fmt::format("mapping.{} = {}", lowering.kind, arch::placement_name(it->second));
   }
   return fmt::format("no analog lowering for {}", node.op);
 }
@@ -113,18 +113,6 @@ std::vector<NodePlacement> place_graph(const ir::Graph& graph, const arch::Archi
                      decision.lowering ? decision.lowering->name : "", decision.why});
   }
   return table;
-}
-
-std::string placement_name(arch::Placement placement) {
-  switch (placement) {
-    case arch::Placement::kCrossbar:
-      return "crossbar";
-    case arch::Placement::kAcam:
-      return "acam";
-    case arch::Placement::kDigital:
-      return "digital";
-  }
-  return "?";
 }
 
 int64_t elements_per_inference(const ir::Value* value) {

@@ -115,8 +115,6 @@ struct NodePlacement {
 };
 std::vector<NodePlacement> place_graph(const ir::Graph& graph, const arch::Architecture& arch);
 
-std::string placement_name(arch::Placement placement);  // crossbar | acam | digital
-
 // Σ of the steps' elements of one kind (searches, ALU operations).
 int64_t total_elements(const std::vector<AcamStep>& steps, AcamStep::Kind kind);
 
