@@ -95,7 +95,6 @@ int run_eval(const TreesOptions& options, const GlobalOptions& global) {
     throw_bad_input("{}: expected {} rows of one label, got {} rows of {}", options.labels, x.rows,
                     y.rows, y.cols);
   api::check_tree_labels(ensemble, y.values, options.labels);
-  if (options.trials < 1) throw_bad_input("--trials {}: must be at least 1", options.trials);
   const api::TreeEvalResult r = api::evaluate_trees(
       ensemble, x.values, y.values, load_arch(options), options.trials, options.seed);
   if (global.verbose)
