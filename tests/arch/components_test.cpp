@@ -64,7 +64,8 @@ TEST(ChipSection, ValidationErrorsNameTheKey) {
       << error_of("chip: {tile: 3}\n");
   EXPECT_NE(error_of("chip: {tiles: 0}\n").find("chip.tiles: 0 is out of range"),
             std::string::npos);
-  EXPECT_NE(error_of("chip: {adcs_per_array: 0}\n").find("chip.adcs_per_array: 0 is out of range (0, 65536]"),
+  EXPECT_NE(error_of("chip: {adcs_per_array: 0}\n")
+                .find("chip.adcs_per_array: 0 is out of range (0, 65536]"),
             std::string::npos);
   EXPECT_NE(error_of("chip: {clock_hz: -1}\n").find("chip.clock_hz"), std::string::npos);
   EXPECT_NE(error_of("components: {adcc: {energy: 1}}\n")
