@@ -514,6 +514,8 @@ struct CrossbarLayer::Impl::TileReads {
   // wider digits through sgemm.
   const bool binary_digits;
   const bool noisy;
+  // IR drop (columns_per_pair 4): L = Σ v G / (rows Dmax g_max) and γ / rows, once per tile.
+  const double load_scale, ir_slope;
   std::vector<float> digits, squares, out, variance, tables;
   std::vector<uint8_t> group_codes;
   // A read whose digits are all zero drives no current and draws no read noise: with no
@@ -538,6 +540,8 @@ struct CrossbarLayer::Impl::TileReads {
         reads_width(nr * impl.slices),
         binary_digits(impl.digit_max == 1),
         noisy(impl.read_noise || impl.output_sigma > 0.0),
+        load_scale(impl.delta_g / (static_cast<double>(impl.rows) * impl.digit_max * impl.g_max)),
+        ir_slope(impl.ir_drop ? impl.ir_drop->row_slope() / impl.rows : 0.0),
         digits(binary_digits ? 0 : digit_rows * impl.rows),
         out(digit_rows * width),
         group_codes(binary_digits ? digit_rows * ceil_div(impl.rows, 4) : 0),
@@ -615,9 +619,6 @@ struct CrossbarLayer::Impl::TileReads {
       return;
     }
     // Per polarity: Σ v G (1 - γ (k+1)/rows L), L = Σ v G / (rows Dmax g_max).
-    const double load_scale =
-        layer.delta_g / (static_cast<double>(layer.rows) * layer.digit_max * layer.g_max);
-    const double ir_slope = layer.ir_drop ? layer.ir_drop->row_slope() / layer.rows : 0.0;
     for (int64_t j = 0; j < reads_width; ++j) {
       const float* p = sums + j * 4;
       const double positive = p[0] - ir_slope * (p[0] * load_scale) * p[2];
