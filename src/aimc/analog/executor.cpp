@@ -59,7 +59,8 @@ bool AnalogModel::run_node(const ir::Node& node, const std::vector<Tensor>& args
 
 std::map<std::string, Tensor> AnalogModel::run(const std::map<std::string, Tensor>& inputs,
                                                int64_t first_sample,
-                                               std::map<std::string, LayerError>* errors) {
+                                               std::map<std::string, LayerError>* errors,
+                                               const runtime::Executor::NodeObserver& observer) {
   AIMC_ASSERT(calibrated_, "AnalogModel::run before calibrate");
   int64_t batch = 1;
   if (!graph_.inputs.empty()) {
@@ -82,7 +83,7 @@ std::map<std::string, Tensor> AnalogModel::run(const std::map<std::string, Tenso
     }
     return true;
   };
-  return executor_.run(inputs, nullptr, runner);
+  return executor_.run(inputs, observer, runner);
 }
 
 }  // namespace aimc::analog

@@ -52,9 +52,12 @@ class AnalogModel {
   // One analog inference of a batch whose first sample is sample `first_sample` of the whole
   // evaluation (noise is keyed by sample). With `errors`, adds each analog node's error
   // against its digital op on the same inputs.
+  // With `observer`, it is told every node's outputs as computed (analog or digital): the
+  // record the backward pass of hardware-aware training needs (train/).
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs,
                                     int64_t first_sample,
-                                    std::map<std::string, LayerError>* errors = nullptr);
+                                    std::map<std::string, LayerError>* errors = nullptr,
+                                    const runtime::Executor::NodeObserver& observer = nullptr);
 
   const std::vector<AnalogLayer>& layers() const { return layers_; }
 

@@ -33,6 +33,10 @@ Command add_estimate_command(CLI::App& app, const GlobalOptions& global);
 // aimc compile MODEL --arch A.yaml -o DIR [--chips N] (mapping.json, ACAM tables, one .s per core)
 Command add_compile_command(CLI::App& app, const GlobalOptions& global);
 
+// aimc finetune MODEL --arch A.yaml --dataset D -o OUT.onnx [--epochs E] [--lr LR] ...
+// (noise-aware fine-tuning, train/finetune.h)
+Command add_finetune_command(CLI::App& app, const GlobalOptions& global);
+
 // Accepts an integer in [0, 2^64): a "-1" or a seed past 2^64 is an error naming the flag,
 // not a silently wrapped or saturated seed.
 CLI::Validator seed_in_range();

@@ -55,6 +55,9 @@ int run_main(int argc, char** argv) {
   add("compile",
       "map a model onto an architecture: mapping.json, ACAM tables and one .s program per core",
       aimc::cli::add_compile_command);
+  add("finetune",
+      "noise-aware fine-tuning: train a model on simulated chip instances, write a new ONNX",
+      aimc::cli::add_finetune_command);
   add("trees", "XGBoost tree ensembles on analog CAM arrays: predict, eval, estimate",
       aimc::cli::add_trees_command);
 

@@ -293,6 +293,7 @@ std::unique_ptr<Graph> Graph::clone() const {
     nv->dtype_known = v->dtype_known;
     nv->shape = v->shape;
     nv->constant = v->constant;
+    nv->origin = v->origin;
     map[v.get()] = nv;
   }
   for (const auto& n : nodes_) {

@@ -35,14 +35,26 @@ SymShape to_sym_shape(const Shape& shape);
 
 class Node;
 
+// Where a constant made by a pass comes from in the imported model, so that trained values
+// can be written back into it (train/, frontend/onnx_writeback.h):
+//   value = (transposed ? sourceᵀ : source) · scale + shift,
+// scale and shift holding one number for the whole tensor or one per index of the value's
+// axis 0 (an output channel). An imported constant has no origin: it is its own source.
+struct ConstantOrigin {
+  std::string source;  // the imported constant's name (an ONNX initializer)
+  bool transposed = false;
+  std::vector<double> scale{1.0}, shift{0.0};
+};
+
 class Value {
  public:
   std::string name;
   DType dtype = DType::kF32;
   bool dtype_known = false;
-  std::optional<SymShape> shape;  // nullopt: rank unknown
-  Tensor constant;                // valid for initializers and folded constants
-  Node* producer = nullptr;       // nullptr for graph inputs and constants
+  std::optional<SymShape> shape;         // nullopt: rank unknown
+  Tensor constant;                       // valid for initializers and folded constants
+  Node* producer = nullptr;              // nullptr for graph inputs and constants
+  std::optional<ConstantOrigin> origin;  // set by passes that derive constants (see above)
 
   bool is_constant() const { return constant.is_valid(); }
 };

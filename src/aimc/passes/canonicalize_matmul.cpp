@@ -47,7 +47,12 @@ bool to_linear(ir::Graph& graph, ir::Node* node) {
   if (node->op == "linear" && !add) return false;
   std::string name = node->name;
   std::vector<ir::Value*> inputs = {x, weight};
-  if (add) inputs.push_back(graph.add_constant(graph.make_unique_name(name + "_bias"), bias));
+  if (add) {
+    ir::Value* bias_value = graph.add_constant(graph.make_unique_name(name + "_bias"), bias);
+    bias_value->origin =
+        detail::derived_origin(detail::other_operand(*add, node->output(0)), bias.numel());
+    inputs.push_back(bias_value);
+  }
   std::vector<ir::Node*> matched = {node};
   if (add) matched.push_back(add);
   ir::Value* result = add ? add->output(0) : node->output(0);
@@ -92,10 +97,15 @@ bool gemm_to_linear(ir::Graph& graph, ir::Node* node) {
     for (int64_t i = 0; i < bias->numel(); ++i) values[i] *= beta;
   }
   std::string name = node->name;
-  std::vector<ir::Value*> inputs = {a,
-                                    graph.add_constant(graph.make_unique_name(b->name + "_linear"),
-                                                       gemm_weight(b->constant, trans_b, alpha))};
-  if (bias) inputs.push_back(graph.add_constant(graph.make_unique_name(name + "_bias"), *bias));
+  ir::Value* weight = graph.add_constant(graph.make_unique_name(b->name + "_linear"),
+                                         gemm_weight(b->constant, trans_b, alpha));
+  weight->origin = detail::derived_origin(b, b->constant.numel(), trans_b, {alpha});
+  std::vector<ir::Value*> inputs = {a, weight};
+  if (bias) {
+    ir::Value* bias_value = graph.add_constant(graph.make_unique_name(name + "_bias"), *bias);
+    bias_value->origin = detail::derived_origin(c, bias->numel(), false, {beta});
+    inputs.push_back(bias_value);
+  }
   detail::replace_with_node(graph, {node}, "linear", name, inputs, node->output(0));
   return true;
 }

@@ -24,6 +24,8 @@ bool is_channel_vector(const ir::Value* v, int64_t channels) {
 struct FoldedConv {
   Tensor weight;
   Tensor bias;
+  std::vector<double> scale;       // per output channel: γ / sqrt(var + ε)
+  std::vector<double> bias_shift;  // per output channel: what the fold adds to the bias
 };
 
 FoldedConv fold(const Tensor& weight, const Tensor* conv_bias, const ir::Node& batch_norm) {
@@ -34,7 +36,7 @@ FoldedConv fold(const Tensor& weight, const Tensor* conv_bias, const ir::Node& b
   const float* mean = batch_norm.input(3)->constant.data<float>();
   const float* var = batch_norm.input(4)->constant.data<float>();
   const double epsilon = batch_norm.attr_float("epsilon", 1e-5);
-  FoldedConv out{Tensor(DType::kF32, weight.shape()), Tensor(DType::kF32, {channels})};
+  FoldedConv out{Tensor(DType::kF32, weight.shape()), Tensor(DType::kF32, {channels}), {}, {}};
   const float* w = weight.data<float>();
   float* w_out = out.weight.data<float>();
   float* b_out = out.bias.data<float>();
@@ -44,6 +46,8 @@ FoldedConv fold(const Tensor& weight, const Tensor* conv_bias, const ir::Node& b
       w_out[m * per_channel + i] = static_cast<float>(w[m * per_channel + i] * s);
     double b = conv_bias ? conv_bias->data<float>()[m] : 0.0;
     b_out[m] = static_cast<float>((b - mean[m]) * s + shift[m]);
+    out.scale.push_back(s);
+    out.bias_shift.push_back(conv_bias ? shift[m] - mean[m] * s : -mean[m] * s);
   }
   return out;
 }
@@ -86,6 +90,14 @@ int fold_batchnorm(ir::Graph& graph) {
         graph.add_constant(graph.make_unique_name(weight->name + "_bn"), folded.weight);
     ir::Value* new_bias = graph.add_constant(
         graph.make_unique_name((bias ? bias->name : conv->name + "_bias") + "_bn"), folded.bias);
+    // weight' = weight·s and bias' = bias·s + (β - mean·s), or without a conv bias
+    // bias' = β - mean·s: the BatchNorm's β is then what a trained bias writes back into.
+    new_weight->origin =
+        detail::derived_origin(weight, weight->constant.numel(), false, folded.scale);
+    new_bias->origin = bias ? detail::derived_origin(bias, folded.bias.numel(), false, folded.scale,
+                                                     folded.bias_shift)
+                            : detail::derived_origin(batch_norm->input(2), folded.bias.numel(),
+                                                     false, {1.0}, folded.bias_shift);
     std::string op = conv->op;
     std::string name = conv->name;
     auto attrs = conv->attrs;

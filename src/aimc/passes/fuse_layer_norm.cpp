@@ -45,7 +45,9 @@ struct LayerNormMatch {
   std::vector<ir::Node*> nodes;
   ir::Value* x = nullptr;
   double epsilon = 0;
-  Tensor gamma, beta;  // [C]; invalid when absent
+  Tensor gamma, beta;                       // [C]; invalid when absent
+  const ir::Value* gamma_source = nullptr;  // the constants they were read from
+  const ir::Value* beta_source = nullptr;
   ir::Value* result = nullptr;
 };
 
@@ -90,6 +92,7 @@ std::optional<LayerNormMatch> match_decomposed(const ir::Graph& graph, ir::Node*
   if (ir::Node* mul = single_user(graph, match.result); mul && mul->op == "Mul") {
     if (auto gamma = detail::last_axis_vector(other_operand(*mul, match.result), rank, channels)) {
       match.gamma = *gamma;
+      match.gamma_source = other_operand(*mul, match.result);
       match.nodes.push_back(mul);
       match.result = mul->output(0);
     }
@@ -97,6 +100,7 @@ std::optional<LayerNormMatch> match_decomposed(const ir::Graph& graph, ir::Node*
   if (ir::Node* add = single_user(graph, match.result); add && add->op == "Add") {
     if (auto beta = detail::last_axis_vector(other_operand(*add, match.result), rank, channels)) {
       match.beta = *beta;
+      match.beta_source = other_operand(*add, match.result);
       match.nodes.push_back(add);
       match.result = add->output(0);
     }
@@ -114,9 +118,13 @@ std::optional<LayerNormMatch> match_decomposed(const ir::Graph& graph, ir::Node*
 void fuse_decomposed(ir::Graph& graph, LayerNormMatch& match) {
   std::string name = detail::fused_name(match.nodes, "layer_norm");
   ir::Value* gamma = graph.add_constant(graph.make_unique_name(name + "_scale"), match.gamma);
+  gamma->origin = detail::derived_origin(match.gamma_source, match.gamma.numel());
   std::vector<ir::Value*> inputs = {match.x, gamma};
-  if (match.beta.is_valid())
-    inputs.push_back(graph.add_constant(graph.make_unique_name(name + "_bias"), match.beta));
+  if (match.beta.is_valid()) {
+    ir::Value* beta = graph.add_constant(graph.make_unique_name(name + "_bias"), match.beta);
+    beta->origin = detail::derived_origin(match.beta_source, match.beta.numel());
+    inputs.push_back(beta);
+  }
   ir::Node* fused =
       detail::replace_with_node(graph, match.nodes, "layer_norm", name, inputs, match.result);
   fused->attrs["axis"] = int64_t{-1};

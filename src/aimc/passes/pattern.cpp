@@ -62,6 +62,19 @@ std::optional<Tensor> last_axis_vector(const ir::Value* v, int64_t activation_ra
   return out;
 }
 
+std::optional<ir::ConstantOrigin> derived_origin(const ir::Value* source, int64_t numel,
+                                                 bool transposed, std::vector<double> scale,
+                                                 std::vector<double> shift) {
+  if (!source || !source->is_constant() || source->constant.numel() != numel) return std::nullopt;
+  bool identity =
+      !transposed && scale == std::vector<double>{1.0} && shift == std::vector<double>{0.0};
+  if (source->origin) {
+    if (!identity) return std::nullopt;
+    return source->origin;
+  }
+  return ir::ConstantOrigin{source->name, transposed, std::move(scale), std::move(shift)};
+}
+
 std::string fused_name(const std::vector<ir::Node*>& matched, const std::string& op) {
   AIMC_ASSERT(!matched.empty(), "fused_name of no node");
   std::string prefix = matched[0]->name;

@@ -47,6 +47,15 @@ std::optional<Tensor> last_axis_vector(const ir::Value* v, int64_t activation_ra
 // A name for the node that replaces `matched`: their common "/"-separated prefix (the
 // PyTorch module path, e.g. "/encoder/layer.0/ln/") followed by `op`, or else the name of
 // the last matched node, which produced the pattern's result.
+// The origin of a constant derived from `source` as (transposed source)·scale + shift, for
+// ir::Value::origin: nullopt when `source` is not a constant, when its element count differs
+// from `numel` (a broadcast scalar), or when it is itself derived in a way that does not
+// compose (only an identity derivation passes an origin on).
+std::optional<ir::ConstantOrigin> derived_origin(const ir::Value* source, int64_t numel,
+                                                 bool transposed = false,
+                                                 std::vector<double> scale = {1.0},
+                                                 std::vector<double> shift = {0.0});
+
 std::string fused_name(const std::vector<ir::Node*>& matched, const std::string& op);
 
 // Removes the matched nodes and adds one node that computes their result into `result`

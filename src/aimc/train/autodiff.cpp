@@ -38,7 +38,9 @@ std::map<std::string, Tensor> forward_recorded(const ir::Graph& graph,
 
 namespace {
 
-// Values that depend on a wanted value (forward reachability), wanted ones included.
+// Values that depend differentiably on a wanted value (forward reachability), wanted ones
+// included. Integer and boolean results (Shape, Size, comparisons) carry no gradient, so
+// the path stops there.
 std::set<const ir::Value*> dependents(const ir::Graph& graph,
                                       const std::set<const ir::Value*>& wanted) {
   std::set<const ir::Value*> reached = wanted;
@@ -47,7 +49,7 @@ std::set<const ir::Value*> dependents(const ir::Graph& graph,
                            [&](const ir::Value* v) { return v && reached.count(v); });
     if (!any) continue;
     for (const ir::Value* out : node->outputs) {
-      if (out) reached.insert(out);
+      if (out && (!out->dtype_known || dtype_is_floating(out->dtype))) reached.insert(out);
     }
   }
   return reached;
@@ -85,8 +87,9 @@ std::vector<const ir::Node*> nodes_to_differentiate(const ir::Graph& graph,
   for (const auto& node : graph.nodes()) {
     bool on_path = false;
     for (const ir::Value* in : node->inputs) on_path |= in && reached.count(in) != 0;
-    bool feeds = false;
-    for (const ir::Value* out : node->outputs) feeds |= out && needed.count(out) != 0;
+    bool feeds = false;  // a result that carries gradient and that an output depends on
+    for (const ir::Value* out : node->outputs)
+      feeds |= out && needed.count(out) != 0 && reached.count(out) != 0;
     if (on_path && feeds) nodes.push_back(node.get());
   }
   return nodes;
