@@ -21,7 +21,8 @@ const std::string kSource = AIMC_SOURCE_DIR;
 const std::string kMlp = kSource + "/models/mlp-fmnist.onnx";
 
 fs::path temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("aimc-train-" + name + "-" + std::to_string(getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("aimc-train-" + name + "-" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -34,8 +35,11 @@ bool fashion_mnist_installed() {
 
 Tensor logits(const std::string& model) {
   std::unique_ptr<ir::Graph> graph = api::load_model(model);
-  Tensor input = read_npy(kSource + "/models/" + fs::path(model).stem().string() + ".ref-input.npy");
-  return runtime::Executor(*graph).run({{graph->inputs[0]->name, input}}).at(graph->outputs[0]->name);
+  Tensor input =
+      read_npy(kSource + "/models/" + fs::path(model).stem().string() + ".ref-input.npy");
+  return runtime::Executor(*graph)
+      .run({{graph->inputs[0]->name, input}})
+      .at(graph->outputs[0]->name);
 }
 
 // Writing the weights back unchanged reproduces the model: for the MLP (Gemm, weights
@@ -82,7 +86,8 @@ TEST(WriteBack, TrainedValuesReachTheFile) {
     ASSERT_NE(again, nullptr) << p.value->name;
     ASSERT_EQ(again->constant.shape(), p.value->constant.shape());
     for (int64_t i = 0; i < again->constant.numel(); ++i)
-      ASSERT_EQ(again->constant.data<float>()[i], p.value->constant.data<float>()[i]) << p.value->name;
+      ASSERT_EQ(again->constant.data<float>()[i], p.value->constant.data<float>()[i])
+          << p.value->name;
     ++compared;
   }
   EXPECT_EQ(compared, 6);
@@ -120,7 +125,9 @@ TEST(Finetune, SameSeedSameModelForAnyThreadCountAndAfterResume) {
   fs::remove(o.output_path);
   o.checkpoint_path = (dir / "run.ckpt").string();
   FinetuneCallbacks interrupt;
-  interrupt.epoch_done = [](const EpochReport&) { throw Error(ErrorKind::kRuntime, "interrupted"); };
+  interrupt.epoch_done = [](const EpochReport&) {
+    throw Error(ErrorKind::kRuntime, "interrupted");
+  };
   EXPECT_THROW(finetune(o, interrupt), Error);
   EXPECT_FALSE(fs::exists(o.output_path));
   ASSERT_TRUE(fs::exists(o.checkpoint_path));

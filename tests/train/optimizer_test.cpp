@@ -93,7 +93,8 @@ TEST(Schedule, CosineOneCycleAndWarmup) {
   EXPECT_DOUBLE_EQ(learning_rate(Schedule::kConstant, 0.1, 50, 100, 0), 0.1);
   EXPECT_DOUBLE_EQ(learning_rate(Schedule::kConstant, 0.1, 1, 100, 4), 0.05);
   EXPECT_NEAR(learning_rate(Schedule::kCosine, 0.1, 0, 101, 0), 0.1, 1e-12);
-  EXPECT_NEAR(learning_rate(Schedule::kCosine, 0.1, 50, 101, 0), 0.1 * 0.5 * (1 + std::cos(std::numbers::pi * 50 / 101)), 1e-12);
+  EXPECT_NEAR(learning_rate(Schedule::kCosine, 0.1, 50, 101, 0),
+              0.1 * 0.5 * (1 + std::cos(std::numbers::pi * 50 / 101)), 1e-12);
   EXPECT_NEAR(learning_rate(Schedule::kCosine, 0.1, 10, 20, 10), 0.1, 1e-12);
   // One-cycle: starts at peak/25, peaks at 30 % of the steps, ends at peak/(25·10^4).
   EXPECT_NEAR(learning_rate(Schedule::kOneCycle, 1.0, 0, 1001, 0), 1.0 / 25, 1e-12);

@@ -35,8 +35,8 @@ void expect_close(const Tensor& ours, const Tensor& reference, double tolerance,
   double worst = 0.0;
   for (int64_t i = 0; i < ours.numel(); ++i)
     worst = std::max(worst, std::abs(double{ours.data<float>()[i]} - reference.data<float>()[i]));
-  EXPECT_LE(worst / scale, tolerance) << what << ": max |ours - torch| " << worst
-                                      << ", max |torch| " << scale;
+  EXPECT_LE(worst / scale, tolerance)
+      << what << ": max |ours - torch| " << worst << ", max |torch| " << scale;
 }
 
 class PytorchGradients : public ::testing::TestWithParam<std::string> {};
@@ -51,8 +51,8 @@ TEST_P(PytorchGradients, LossAndEveryInitializerGradientMatch) {
 
   Tensor input = read_npy(dir + "/input.npy");
   ForwardRecord record;
-  Tensor logits =
-      forward_recorded(*graph, {{graph->inputs[0]->name, input}}, record).at(graph->outputs[0]->name);
+  Tensor logits = forward_recorded(*graph, {{graph->inputs[0]->name, input}}, record)
+                      .at(graph->outputs[0]->name);
   LossValue loss = cross_entropy(logits, read_npy(dir + "/labels.npy"));
   const double torch_loss = read_npy(dir + "/loss.npy").data<double>()[0];
   EXPECT_NEAR(loss.loss, torch_loss, 1e-5 * std::max(1.0, torch_loss));
