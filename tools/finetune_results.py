@@ -63,7 +63,7 @@ def finetune(model, preset, sets, out_path, args):
     for s in sets:
         cmd += ["--set", s]
     run_json(cmd)
-    return " ".join(rel(c) for c in cmd[1:])
+    return " ".join("TUNED.onnx" if c == out_path else rel(c) for c in cmd[1:])
 
 
 def pct(summary):
@@ -92,6 +92,17 @@ def write_table(rows, args, started, out):
     for r in rows:
         lines.append(f"| {r['model']} | {r['preset']} | {r['condition']} | {r['digital']} | "
                      f"{r['before']} | {r['after']} | {r['digital_after']} | {r['recovered']} |")
+    lost = [r for r in rows if r["recovered"] != "—"]
+    met = [r for r in lost if r["recovered_share"] >= 0.8]
+    worse = [r for r in rows if r["after_mean"] < r["before_mean"]]
+    lines += [
+        "",
+        f"Goal of the issue: recover at least 80 % of the lost accuracy on every row. "
+        f"{len(met)} of the {len(lost)} rows that lost at least a point reach it; "
+        f"{len(worse)} of {len(rows)} rows end below their starting analog accuracy"
+        + (" (" + "; ".join(f"{r['model']} {r['preset']} {r['condition']}" for r in worse) + ")"
+           if worse else "") + ".",
+    ]
     lines += ["", "Commands of the last row:", ""]
     if rows:
         for c in rows[-1]["commands"]:
@@ -134,6 +145,8 @@ def main():
                         "after": pct(after["analog"]["accuracy"]),
                         "digital_after": f"{100 * after['digital']['accuracy']:.2f} %",
                         "recovered": recovered,
+                        "recovered_share": (a - b) / lost if lost >= 0.01 else 0.0,
+                        "before_mean": b, "after_mean": a,
                         "commands": [eval_cmd, ft_cmd,
                                      eval_cmd.replace(f"models/{model}.onnx", "TUNED.onnx")],
                     })

@@ -56,9 +56,10 @@ TEST(FinetuneCli, WritesAValidModelAndAJsonLinesLog) {
   test::CliRun eval = run_aimc("eval " + out.string() + " --dataset fashion-mnist --limit 50");
   EXPECT_EQ(eval.exit_code, 0) << eval.err;
   // ONNX's own checker, when python3-onnx is installed (a reference tool, not a dependency).
-  if (std::system("/usr/bin/python3 -c 'import onnx' 2>/dev/null") == 0) {
+  // -P: the working directory (which may hold an unrelated onnx/ folder) is not searched.
+  if (std::system("/usr/bin/python3 -P -c 'import onnx.checker' 2>/dev/null") == 0) {
     const std::string check =
-        "/usr/bin/python3 -c 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
+        "/usr/bin/python3 -P -c 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
         "full_check=True)' " +
         out.string();
     EXPECT_EQ(std::system(check.c_str()), 0);

@@ -357,7 +357,8 @@ std::vector<Tensor> gelu_backward(const BackwardArgs& a) {
   const float* px = x.data<float>();
   const float* pg = a.grad_outputs[0].data<float>();
   const double c = std::numbers::sqrt2 * std::numbers::inv_sqrtpi;  // √(2/π)
-  for (int64_t i = 0; i < x.numel(); ++i) {
+  float* pd = dx.data<float>();
+  parallel_for(0, x.numel(), 4096, [&](int64_t i) {
     const double v = px[i];
     double d;
     if (use_tanh) {
@@ -366,8 +367,8 @@ std::vector<Tensor> gelu_backward(const BackwardArgs& a) {
     } else {
       d = 0.5 * (1.0 + std::erf(v / std::numbers::sqrt2)) + v * std::exp(-0.5 * v * v) * 0.5 * c;
     }
-    dx.data<float>()[i] = static_cast<float>(pg[i] * d);
-  }
+    pd[i] = static_cast<float>(pg[i] * d);
+  });
   return {dx};
 }
 

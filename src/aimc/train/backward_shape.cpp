@@ -4,6 +4,7 @@
 // element it came from; the output gradient is then added back into those elements. The
 // rule thus follows every attribute and edge case of the kernel (negative axes, steps,
 // broadcast Expand) without a second implementation of it.
+#include <map>
 #include <numeric>
 
 #include "aimc/core/error.h"
@@ -68,11 +69,58 @@ BackwardRule routing_rule(std::vector<size_t> only) {
           only};
 }
 
+// Ops that keep the elements in order: the gradient is the output's, reshaped.
+std::vector<Tensor> reshape_backward(const BackwardArgs& a) {
+  std::vector<Tensor> grads(a.inputs.size());
+  grads[0] = a.grad_outputs[0].reshaped(a.inputs[0].shape());
+  return grads;
+}
+
+// The forward kernel of another op (same name, so errors name the node) on the gradients.
+std::vector<Tensor> run_kernel(const ir::Node& like, const std::string& op,
+                               std::map<std::string, ir::AttrValue> attrs,
+                               const std::vector<Tensor>& inputs, size_t outputs) {
+  ir::Node node;
+  node.op = op;
+  node.name = like.name;
+  node.attrs = std::move(attrs);
+  node.outputs.assign(outputs, nullptr);
+  node.inputs.assign(inputs.size(), nullptr);
+  return runtime::evaluate_node(node, inputs);
+}
+
+// Transpose: the gradient transposed by the inverse permutation.
+std::vector<Tensor> transpose_backward(const BackwardArgs& a) {
+  const int64_t rank = a.inputs[0].rank();
+  std::vector<int64_t> perm = a.node.attr_ints("perm");
+  if (perm.empty()) {
+    for (int64_t i = rank - 1; i >= 0; --i) perm.push_back(i);
+  }
+  std::vector<int64_t> inverse(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    inverse[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
+  std::vector<Tensor> grads(a.inputs.size());
+  grads[0] = run_kernel(a.node, "Transpose", {{"perm", inverse}}, {a.grad_outputs[0]}, 1)[0];
+  return grads;
+}
+
+// Split: the gradients of the parts, concatenated back along the axis.
+std::vector<Tensor> split_backward(const BackwardArgs& a) {
+  int64_t axis = a.node.attr_int("axis", 0);
+  if (axis < 0) axis += a.inputs[0].rank();
+  std::vector<Tensor> grads(a.inputs.size());
+  grads[0] = run_kernel(a.node, "Concat", {{"axis", axis}}, a.grad_outputs, 1)[0];
+  return grads;
+}
+
 }  // namespace
 
 void register_shape_backward(BackwardRegistry& registry) {
-  for (const char* op : {"Reshape", "Transpose", "Flatten", "Split", "Slice", "Gather",
-                         "GatherElements", "Unsqueeze", "Squeeze", "Expand", "Tile"})
+  for (const char* op : {"Reshape", "Flatten", "Squeeze", "Unsqueeze"})
+    registry.add(op, {reshape_backward, {0}});
+  registry.add("Transpose", {transpose_backward, {0}});
+  registry.add("Split", {split_backward, {0}});
+  for (const char* op : {"Slice", "Gather", "GatherElements", "Expand", "Tile"})
     registry.add(op, routing_rule({0}));
   registry.add("Concat", routing_rule({}));
 }
