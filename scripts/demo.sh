@@ -15,5 +15,8 @@ echo
 echo "== aimc eval $model --dataset fashion-mnist"
 build/aimc eval "$model" --dataset fashion-mnist
 echo
+echo "== aimc eval $model --dataset fashion-mnist --arch presets/race.yaml (3 simulated chips, 1,000 images: ±1 %)"
+build/aimc eval "$model" --dataset fashion-mnist --arch presets/race.yaml --limit 1000 --trials 3
+echo
 echo "== aimc estimate $model --arch presets/race.yaml --baseline gpu"
 build/aimc estimate "$model" --arch presets/race.yaml --baseline gpu
