@@ -233,6 +233,13 @@ struct CrossbarLayer::Impl {
   int64_t adc_codes = 0;  // C
   double adc_lsb = 0;     // 0: not calibrated yet
   double output_sigma = 0;
+  // device.read.mode: aggregated. The reads go noise-free through the ADC, and each output
+  // gets one Gaussian with the variance of the per-read terms of exact mode, weighted by
+  // their shift-add factors: Σ_k a[m, k] b[k, n] + output_variance_sum.
+  bool aggregated = false;
+  std::vector<float> summed_read_variance;  // b [K, N] = Σ_s 4^(cell_bits s) σ_r²(G+, G-)
+  double output_variance_sum = 0;           // σ_out² Σ over one output's reads of w²
+  std::vector<float> input_weight;          // a for each |x_q| in [0, Qx]
   double static_input_scale = 0;           // 0: not calibrated yet (input.range: static)
   std::vector<double> weight_scale;        // s_w[n]
   std::vector<double> bias;                // b[n], zeros when absent
@@ -277,6 +284,10 @@ struct CrossbarLayer::Impl {
   // hold the same float sums), tiled as run() does.
   void run_merged_into(const std::vector<float>& codes, const std::vector<double>& scales,
                        int64_t M, float* y) const;
+  // Aggregated mode: acc[m, n] += sqrt(Σ_k a[m, k] b[k, n] + output_variance_sum) z[m, n],
+  // a[m, k] = Σ_t 4^(dac_bits t) digit_t(|x_q[m, k]|)², z from counters (global row, column).
+  void add_aggregated_noise(const std::vector<float>& codes, int64_t M, int64_t first_row,
+                            std::vector<double>& acc) const;
   double histogram_range() const { return 2.0 * full_scale; }
   // y[m, n] from the recombined sum of row m (scale s_x) and column n (ANALOG_MODEL.md §1).
   float dequantise(double input_scale, int64_t n, double acc) const {
@@ -328,6 +339,27 @@ CrossbarLayer::CrossbarLayer(const arch::Architecture& arch, const Tensor& weigh
   if (auto output_noise = device::make_output_noise(arch.device.output))
     s.output_sigma = output_noise->sigma(s.full_scale);
   s.columns_per_pair = s.ir_drop ? 4 : 1;
+  s.aggregated = arch.device.read_mode == arch::ReadNoiseMode::kAggregated &&
+                 (s.read_noise || s.output_sigma > 0.0);
+  if (s.aggregated) {
+    // Every read of an output (zero digits included) carries output noise in exact mode:
+    // row blocks x 2 phases x Σ_t 4^(dac_bits t) x Σ_s 4^(cell_bits s).
+    double steps_sum = 0.0, slices_sum = 0.0;
+    for (int t = 0; t < s.steps; ++t) steps_sum += std::ldexp(1.0, 2 * arch.input.dac_bits * t);
+    for (int q = 0; q < s.slices; ++q) slices_sum += std::ldexp(1.0, 2 * array.cell_bits * q);
+    s.output_variance_sum =
+        s.output_sigma * s.output_sigma * static_cast<double>(s.row_blocks) * 2.0 * steps_sum *
+        slices_sum;
+    s.input_weight.resize(s.input_limit + 1);
+    for (int64_t magnitude = 0; magnitude <= s.input_limit; ++magnitude) {
+      double sum = 0.0;
+      for (int t = 0; t < s.steps; ++t) {
+        const int64_t digit = (magnitude >> (arch.input.dac_bits * t)) & s.digit_max;
+        sum += std::ldexp(static_cast<double>(digit * digit), 2 * arch.input.dac_bits * t);
+      }
+      s.input_weight[magnitude] = static_cast<float>(sum);
+    }
+  }
   if (arch.adc.range == arch::AdcRange::kFull) {
     int exponent = 0;  // LSB = 2^max(0, ceil(log2(FS / C))): the top bits of the exact sum
     while (static_cast<double>(s.adc_codes) * std::ldexp(1.0, exponent) < s.full_scale) ++exponent;
@@ -367,19 +399,21 @@ void CrossbarLayer::Impl::program(const Tensor& weight) {
 
   const int c = columns_per_pair;
   conductance.assign(row_blocks, {});
-  if (read_noise) read_variance.assign(row_blocks, {});
+  const bool per_read_variance = read_noise && !aggregated;
+  if (per_read_variance) read_variance.assign(row_blocks, {});
+  if (read_noise && aggregated) summed_read_variance.assign(K * N, 0.0f);
   const int cell_bits = arch.array.cell_bits;
   parallel_for(0, row_blocks, 1, [&](int64_t r) {
     const int64_t kb = block_rows(r);
     std::vector<float>& block = conductance[r];
     block.assign(kb * N * S * c, 0.0f);
-    if (read_noise) read_variance[r].assign(kb * N * S, 0.0f);
+    if (per_read_variance) read_variance[r].assign(kb * N * S, 0.0f);
     for (int64_t kl = 0; kl < kb; ++kl) {
       const int64_t k = r * rows + kl;
       for (int64_t n = 0; n < N; ++n) {
         const int32_t w_q = quantise(w[k * N + n] / weight_scale[n], weight_limit);
         const int32_t magnitude[2] = {std::max(w_q, 0), std::max(-w_q, 0)};
-        double predrift = 0.0;
+        double predrift = 0.0, summed_variance = 0.0;
         for (int64_t s = 0; s < S; ++s) {
           Cell cells[2];
           int levels[2];
@@ -404,13 +438,17 @@ void CrossbarLayer::Impl::program(const Tensor& weight) {
               double sigma = g_max * read_noise->sigma(cell.drifted / g_max) / delta_g;
               variance += sigma * sigma;
             }
-            read_variance[r][kl * N * S + n * S + s] = static_cast<float>(variance);
+            if (per_read_variance)
+              read_variance[r][kl * N * S + n * S + s] = static_cast<float>(variance);
+            summed_variance += std::ldexp(variance, 2 * cell_bits * static_cast<int>(s));
           }
           predrift += std::ldexp(level_units(levels[0], cells[0].programmed) -
                                      level_units(levels[1], cells[1].programmed),
                                  cell_bits * static_cast<int>(s));
         }
         if (keep_predrift) predrift_levels[k * N + n] = static_cast<float>(predrift);
+        if (read_noise && aggregated)
+          summed_read_variance[k * N + n] = static_cast<float>(summed_variance);
       }
     }
   });
@@ -438,7 +476,8 @@ void CrossbarLayer::Impl::choose_read_path(bool perturbed) {
   const bool lossless_adc =
       !adc->quantises() || (!perturbed && arch.adc.range == arch::AdcRange::kFull &&
                             adc_lsb == 1.0 && adc_codes >= full_scale);
-  merged = lossless_adc && !read_noise && output_sigma == 0.0 && !ir_drop &&
+  const bool noise_in_reads = !aggregated && (read_noise || output_sigma > 0.0);
+  merged = lossless_adc && !noise_in_reads && !ir_drop &&
            static_cast<double>(rows) * input_limit * weight_limit < kFloatExactLimit;
   if (merged) {
     merged_levels = recombined_levels();
@@ -513,7 +552,8 @@ struct CrossbarLayer::Impl::TileReads {
   // 1-bit digits (the usual bit-serial DAC) go through binary_digit_product as 4-bit codes;
   // wider digits through sgemm.
   const bool binary_digits;
-  const bool noisy;
+  const bool noisy;              // per-read noise (exact mode)
+  const bool per_read_variance;  // read noise drawn per read: Σ v² σ² of each read
   // IR drop (columns_per_pair 4): L = Σ v G / (rows Dmax g_max) and γ / rows, once per tile.
   const double load_scale, ir_slope;
   std::vector<float> digits, squares, out, variance, tables;
@@ -539,7 +579,8 @@ struct CrossbarLayer::Impl::TileReads {
         width(nr * impl.slices * impl.columns_per_pair),
         reads_width(nr * impl.slices),
         binary_digits(impl.digit_max == 1),
-        noisy(impl.read_noise || impl.output_sigma > 0.0),
+        noisy(!impl.aggregated && (impl.read_noise || impl.output_sigma > 0.0)),
+        per_read_variance(impl.read_noise && !impl.aggregated),
         load_scale(impl.delta_g / (static_cast<double>(impl.rows) * impl.digit_max * impl.g_max)),
         ir_slope(impl.ir_drop ? impl.ir_drop->row_slope() / impl.rows : 0.0),
         digits(binary_digits ? 0 : digit_rows * impl.rows),
@@ -549,8 +590,8 @@ struct CrossbarLayer::Impl::TileReads {
         current(reads_width),
         normals(noisy ? reads_width : 0),
         code_sums(histogram ? 0 : mr * reads_width, 0.0) {
-    if (impl.read_noise && !binary_digits) squares.resize(digits.size());
-    if (impl.read_noise) variance.resize(digit_rows * reads_width);
+    if (per_read_variance && !binary_digits) squares.resize(digits.size());
+    if (per_read_variance) variance.resize(digit_rows * reads_width);
   }
 
   // Digits of row block r stacked along M: row (phase·T + step)·mr + m.
@@ -595,7 +636,7 @@ struct CrossbarLayer::Impl::TileReads {
       binary_digit_product(group_codes.data(), digit_rows, kb,
                            layer.conductance[r].data() + n0 * S * c, N * S * c, width, out.data(),
                            tables);
-      if (layer.read_noise)
+      if (per_read_variance)
         binary_digit_product(group_codes.data(), digit_rows, kb,
                              layer.read_variance[r].data() + n0 * S, N * S, reads_width,
                              variance.data(), tables);
@@ -603,7 +644,7 @@ struct CrossbarLayer::Impl::TileReads {
     }
     single_thread_sgemm(digit_rows, width, kb, digits.data(), kb,
                         layer.conductance[r].data() + n0 * S * c, N * S * c, out.data(), width);
-    if (layer.read_noise) {
+    if (per_read_variance) {
       for (int64_t i = 0; i < digit_rows * kb; ++i) squares[i] = digits[i] * digits[i];
       single_thread_sgemm(digit_rows, reads_width, kb, squares.data(), kb,
                           layer.read_variance[r].data() + n0 * S, N * S, variance.data(),
@@ -632,7 +673,7 @@ struct CrossbarLayer::Impl::TileReads {
   int64_t convert(int64_t r, int64_t first_row, const RngStream& noise_stream,
                   std::vector<int64_t>* histogram) {
     const int64_t N = layer.out_features, S = layer.slices;
-    const bool skip_zero_reads = layer.output_sigma == 0.0;
+    const bool skip_zero_reads = !noisy || layer.output_sigma == 0.0;
     const double output_variance = layer.output_sigma * layer.output_sigma;
     const double histogram_scale = kHistogramBins / layer.histogram_range();
     int64_t clipped = 0;
@@ -653,7 +694,7 @@ struct CrossbarLayer::Impl::TileReads {
                 ((r * 2 + phase) * layer.steps + t) * S;
             noise_stream.fill_fast_normal(read_base * N + n0 * S, reads_width, normals.data());
             add_noise(current.data(),
-                      layer.read_noise ? variance.data() + row * reads_width : nullptr,
+                      per_read_variance ? variance.data() + row * reads_width : nullptr,
                       normals.data(), reads_width, output_variance);
           }
           if (histogram) {
@@ -757,6 +798,31 @@ int64_t CrossbarLayer::Impl::run(const std::vector<float>& codes, int64_t M, int
   return total;
 }
 
+void CrossbarLayer::Impl::add_aggregated_noise(const std::vector<float>& codes, int64_t M,
+                                               int64_t first_row, std::vector<double>& acc) const {
+  const int64_t K = in_features, N = out_features;
+  const RngStream stream(key.seed, key.trial, key.node, "aggregated_read");
+  constexpr int64_t kRowsPerTask = 32;
+  parallel_for(0, ceil_div(M, kRowsPerTask), 1, [&](int64_t task) {
+    const int64_t m0 = task * kRowsPerTask, m1 = std::min(M, m0 + kRowsPerTask), mr = m1 - m0;
+    std::vector<float> variance(mr * N, 0.0f), normals(N);
+    if (!summed_read_variance.empty()) {
+      std::vector<float> weights(mr * K);  // a[m, k]
+      for (int64_t i = 0; i < mr * K; ++i)
+        weights[i] = input_weight[static_cast<int64_t>(std::abs(codes[m0 * K + i]))];
+      single_thread_sgemm(mr, N, K, weights.data(), K, summed_read_variance.data(), N,
+                          variance.data(), N);
+    }
+    for (int64_t m = m0; m < m1; ++m) {
+      stream.fill_fast_normal(static_cast<uint64_t>(first_row + m) * N, N, normals.data());
+      const float* v = variance.data() + (m - m0) * N;
+      double* row = acc.data() + m * N;
+      for (int64_t n = 0; n < N; ++n)
+        row[n] += std::sqrt(static_cast<double>(v[n]) + output_variance_sum) * normals[n];
+    }
+  });
+}
+
 void CrossbarLayer::calibrate(const Tensor& x) {
   Impl& s = *impl_;
   const float* data = checked_f32_matrix(x, "the calibration input", s.in_features, s.key.node);
@@ -846,7 +912,7 @@ Tensor CrossbarLayer::forward(const Tensor& x, int64_t first_row) {
   const int64_t reads = M * s.reads_per_row();
   stats_.reads += reads;
   stats_.adc_conversions += reads * N;
-  if (s.merged && s.merged_rows_per_product >= K) {
+  if (s.merged && s.merged_rows_per_product >= K && !s.aggregated) {
     Tensor y(DType::kF32, {M, N});
     s.run_merged_into(codes, scales, M, y.data<float>());
     return y;
@@ -854,6 +920,7 @@ Tensor CrossbarLayer::forward(const Tensor& x, int64_t first_row) {
   std::vector<double> acc(M * N, 0.0);
   const int64_t clipped = s.run(
       codes, M, first_row, RngStream(s.key.seed, s.key.trial, s.key.node, "read"), acc, nullptr);
+  if (s.aggregated) s.add_aggregated_noise(codes, M, first_row, acc);
 
   Tensor y(DType::kF32, {M, N});
   float* out = y.data<float>();

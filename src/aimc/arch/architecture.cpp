@@ -419,7 +419,10 @@ void read_device(const Reader& reader, const YAML::Node& root, Architecture& arc
     d.drift_compensation =
         reader.read_enum(device["drift"]["compensation"], "device.drift.compensation",
                          schema::drift_compensations());
-  d.read = reader.read_model(device["read"], "device.read", "device.read", "none");
+  d.read = reader.read_model(device["read"], "device.read", "device.read", "none", {"mode"});
+  if (device["read"] && device["read"].IsMap() && device["read"]["mode"])
+    d.read_mode = reader.read_enum(device["read"]["mode"], "device.read.mode",
+                                   schema::read_noise_modes());
   d.output = reader.read_model(device["output"], "device.output", "device.output", "none");
   d.stuck = reader.read_model(device["stuck"], "device.stuck", "device.stuck", "none");
   d.ir_drop = reader.read_model(device["ir_drop"], "device.ir_drop", "device.ir_drop", "none");
@@ -516,8 +519,10 @@ Architecture read_architecture(const YAML::Node& root, const std::string& source
   return arch;
 }
 
+// `extra`: a key of the section that is not a model parameter (drift's compensation, read's
+// mode), emitted after the parameters.
 void emit_model(YAML::Emitter& out, const std::string& key, const ModelConfig& model,
-                const std::string* compensation = nullptr) {
+                const std::pair<std::string, std::string>* extra = nullptr) {
   out << YAML::Key << key << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "model" << YAML::Value << model.model;
   for (const auto& [name, value] : model.params)
@@ -528,7 +533,7 @@ void emit_model(YAML::Emitter& out, const std::string& key, const ModelConfig& m
     for (double c : model.coefficients) out << format_double(c);
     out << YAML::EndSeq;
   }
-  if (compensation) out << YAML::Key << "compensation" << YAML::Value << *compensation;
+  if (extra) out << YAML::Key << extra->first << YAML::Value << extra->second;
   out << YAML::EndMap;
 }
 
@@ -780,11 +785,13 @@ void emit_scalar(YAML::Emitter& out, const schema::KeyRow& row, const Architectu
 
 void emit_device(YAML::Emitter& out, const Architecture& arch) {
   out << YAML::Key << "device" << YAML::Value << YAML::BeginMap;
-  std::string compensation =
-      enum_name(arch.device.drift_compensation, schema::drift_compensations());
+  const std::pair<std::string, std::string> compensation = {
+      "compensation", enum_name(arch.device.drift_compensation, schema::drift_compensations())};
+  const std::pair<std::string, std::string> mode = {
+      "mode", enum_name(arch.device.read_mode, schema::read_noise_modes())};
   emit_model(out, "programming", arch.device.programming);
   emit_model(out, "drift", arch.device.drift, &compensation);
-  emit_model(out, "read", arch.device.read);
+  emit_model(out, "read", arch.device.read, &mode);
   emit_model(out, "output", arch.device.output);
   emit_model(out, "stuck", arch.device.stuck);
   emit_model(out, "ir_drop", arch.device.ir_drop);

@@ -26,6 +26,9 @@ enum class InputRange { kDynamic, kStatic };        // input.range
 enum class WeightScale { kPerColumn, kPerTensor };  // weights.scale
 enum class AdcRange { kFull, kCalibrated };         // adc.range
 enum class DriftCompensation { kNone, kGlobal, kPerColumn };
+// device.read.mode: exact draws the read and output noise of every ADC conversion;
+// aggregated draws it once per MVM output with the summed variance (docs/analog-model.md).
+enum class ReadNoiseMode { kExact, kAggregated };
 enum class AcamEncoding { kGray, kBinary };              // acam.encoding
 enum class DmmulMode { kDigital, kLogAcam, kCrossbar };  // dmmul.mode
 enum class Placement { kCrossbar, kAcam, kDigital };     // mapping.<op kind>
@@ -63,6 +66,7 @@ struct DeviceConfig {
   ModelConfig drift;        // none | power_law (nu_mean, nu_std, t0, t_inference)
   DriftCompensation drift_compensation = DriftCompensation::kNone;
   ModelConfig read;     // none | constant | proportional
+  ReadNoiseMode read_mode = ReadNoiseMode::kExact;
   ModelConfig output;   // none | gaussian (sigma, as a fraction of the ADC full scale)
   ModelConfig stuck;    // none | random (p_off, p_on, g_off)
   ModelConfig ir_drop;  // none | linear (gamma)

@@ -104,6 +104,12 @@ const std::vector<std::pair<std::string, DriftCompensation>>& drift_compensation
   return names;
 }
 
+const std::vector<std::pair<std::string, ReadNoiseMode>>& read_noise_modes() {
+  static const std::vector<std::pair<std::string, ReadNoiseMode>> names = {
+      {"exact", ReadNoiseMode::kExact}, {"aggregated", ReadNoiseMode::kAggregated}};
+  return names;
+}
+
 namespace {
 
 // The percentiles of calibration: (0, 100].
@@ -182,6 +188,11 @@ void add_device_rows(std::vector<KeyRow>& rows) {
       drift_compensations(), "digital drift compensation"));
   rows.push_back(
       special_row("device.read.model", KeyType::kModel, "none", "", "", "read noise model"));
+  rows.push_back(enum_row(
+      "device.read.mode", +[](Architecture& a) -> ReadNoiseMode& { return a.device.read_mode; },
+      read_noise_modes(),
+      "exact: read and output noise drawn at every ADC conversion; aggregated: once per MVM "
+      "output, with the summed variance (faster)"));
   rows.push_back(special_row("device.output.model", KeyType::kModel, "none", "", "",
                              "output (pre-ADC) noise model"));
   rows.push_back(

@@ -61,6 +61,7 @@ const std::vector<KeyRow>& key_rows();
 
 // The names of device.drift.compensation (its row, and the device section's reader).
 const std::vector<std::pair<std::string, DriftCompensation>>& drift_compensations();
+const std::vector<std::pair<std::string, ReadNoiseMode>>& read_noise_modes();
 
 // The section paths that are flow maps in to_yaml ({topology: mesh, link_width: 32}).
 bool flow_section(const std::string& section);
