@@ -806,13 +806,18 @@ void CrossbarLayer::Impl::add_aggregated_noise(const std::vector<float>& codes, 
   parallel_for(0, ceil_div(M, kRowsPerTask), 1, [&](int64_t task) {
     const int64_t m0 = task * kRowsPerTask, m1 = std::min(M, m0 + kRowsPerTask), mr = m1 - m0;
     std::vector<float> variance(mr * N, 0.0f), normals(N);
-    if (!summed_read_variance.empty()) {
-      std::vector<float> weights(mr * K);  // a[m, k]
-      for (int64_t i = 0; i < mr * K; ++i)
-        weights[i] = input_weight[static_cast<int64_t>(std::abs(codes[m0 * K + i]))];
-      single_thread_sgemm(mr, N, K, weights.data(), K, summed_read_variance.data(), N,
-                          variance.data(), N);
-    }
+    // Σ_k a[m, k] b[k, n] row by row in a fixed order (not sgemm, whose summation order may
+    // change with the number of rows): the same noise whatever the batch.
+    if (!summed_read_variance.empty())
+      for (int64_t m = m0; m < m1; ++m) {
+        float* __restrict out = variance.data() + (m - m0) * N;
+        for (int64_t k = 0; k < K; ++k) {
+          const float a = input_weight[static_cast<int64_t>(std::abs(codes[m * K + k]))];
+          if (a == 0.0f) continue;
+          const float* __restrict b = summed_read_variance.data() + k * N;
+          for (int64_t n = 0; n < N; ++n) out[n] += a * b[n];
+        }
+      }
     for (int64_t m = m0; m < m1; ++m) {
       stream.fill_fast_normal(static_cast<uint64_t>(first_row + m) * N, N, normals.data());
       const float* v = variance.data() + (m - m0) * N;
