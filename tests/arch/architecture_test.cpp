@@ -52,6 +52,7 @@ void expect_same(const Architecture& a, const Architecture& b) {
   expect_same_model(a.device.programming, b.device.programming, "programming");
   expect_same_model(a.device.drift, b.device.drift, "drift");
   EXPECT_EQ(a.device.drift_compensation, b.device.drift_compensation);
+  EXPECT_EQ(a.device.read_mode, b.device.read_mode);
   expect_same_model(a.device.read, b.device.read, "read");
   expect_same_model(a.device.output, b.device.output, "output");
   expect_same_model(a.device.stuck, b.device.stuck, "stuck");
@@ -367,7 +368,7 @@ adc: {model: uniform, bits: 11, range: calibrated, percentile: 99.9}
 device:
   programming: {model: polynomial, coefficients: [0.01, 0.1, -0.03, 1e-3]}
   drift: {model: power_law, nu_mean: 0.06, nu_std: 0.02, t0: 25, t_inference: 86400, compensation: per_column}
-  read: {model: constant, sigma: 0.003}
+  read: {model: constant, sigma: 0.003, mode: aggregated}
   output: {model: gaussian, sigma: 0.0007}
   stuck: {model: random, p_off: 0.01, p_on: 0.002, g_off: 1e-8}
   ir_drop: {model: linear, gamma: 0.1}
@@ -383,6 +384,7 @@ mapping: {linear: digital, conv: crossbar, gelu: acam, matmul: digital, sqrt: ac
   Architecture arch = parse_architecture(text, "full.yaml");
   EXPECT_EQ(arch.array.g_min, 0.5e-6);
   EXPECT_EQ(arch.device.drift_compensation, DriftCompensation::kPerColumn);
+  EXPECT_EQ(arch.device.read_mode, ReadNoiseMode::kAggregated);
   EXPECT_EQ(arch.device.stuck.param("g_off"), 1e-8);
   EXPECT_EQ(arch.mapping.size(), 5u);
   EXPECT_EQ(arch.acam_array.rows, 64);
@@ -395,6 +397,21 @@ mapping: {linear: digital, conv: crossbar, gelu: acam, matmul: digital, sqrt: ac
   Architecture awkward =
       parse_architecture("array: {g_max: 0.1}", "a.yaml", {"array.g_min=0.030000000000000002"});
   expect_same(parse_architecture(to_yaml(awkward), "b.yaml"), awkward);
+}
+
+TEST(Architecture, ReadNoiseModeFromYamlOrSetAndBadValuesNamed) {
+  EXPECT_EQ(parse_architecture("name: a", "a.yaml").device.read_mode, ReadNoiseMode::kExact);
+  EXPECT_EQ(parse_architecture("device: {read: {mode: aggregated}}", "a.yaml").device.read_mode,
+            ReadNoiseMode::kAggregated);
+  EXPECT_EQ(parse_architecture("device: {read: {model: constant, sigma: 0.01}}", "a.yaml",
+                               {"device.read.mode=aggregated"})
+                .device.read_mode,
+            ReadNoiseMode::kAggregated);
+  EXPECT_NE(parse_error("device: {read: {model: constant, mode: per_cell}}").find(
+                "device.read.mode"),
+            std::string::npos);
+  EXPECT_NE(parse_error("name: a", {"device.read.mode=fast"}).find("device.read.mode"),
+            std::string::npos);
 }
 
 TEST(ModelRegistry, DefaultsLieInTheirRangesAndSlotsAreKnown) {
@@ -424,7 +441,8 @@ TEST(ModelRegistry, DefaultsLieInTheirRangesAndSlotsAreKnown) {
 TEST(Architecture, DescribeListsEveryKeyAndModel) {
   std::string text = describe_schema();
   for (const char* key : {"array.rows", "array.g_max", "input.dac_bits", "weights.scale",
-                          "adc.percentile", "device.drift.compensation", "acam.threshold_sigma",
+                          "adc.percentile", "device.drift.compensation", "device.read.mode",
+                          "acam.threshold_sigma",
                           "dmmul.mode", "calibration.samples", "mapping"})
     EXPECT_NE(text.find(key), std::string::npos) << key;
   for (const ModelSpec& spec : model_specs()) {

@@ -177,6 +177,7 @@ struct AcamUnit::Impl {
   double lo, hi;
   arch::AcamConfig config;
   Synthesis syn;
+  double inverse_step = 0.0;     // 1 / syn.step
   std::vector<double> table;     // dequantised o(c)
   std::vector<AcamRow> rows;     // as programmed (exact until program() draws noise)
   bool exact_thresholds = true;  // rows == syn.rows: a search is a table lookup by code
@@ -193,7 +194,8 @@ struct AcamUnit::Impl {
 
   int code_of(double x) const {
     const int codes = static_cast<int>(table.size());
-    double estimate = std::floor((x - lo) / syn.step);
+    // An estimate by multiplication (the loops below settle it on the thresholds exactly).
+    double estimate = std::floor((x - lo) * inverse_step);
     int c = static_cast<int>(std::clamp(estimate, 0.0, static_cast<double>(codes - 1)));
     // Settle rounding at a boundary with the thresholds themselves, so that the lookup agrees
     // with the row search bit for bit.
@@ -251,6 +253,7 @@ AcamUnit::AcamUnit(AcamFunction f, double lo, double hi, const arch::AcamConfig&
   impl.hi = hi;
   impl.config = config;
   impl.syn = synthesise(f, lo, hi, config);
+  impl.inverse_step = 1.0 / impl.syn.step;
   impl.table.resize(impl.syn.out_codes.size());
   for (size_t c = 0; c < impl.table.size(); ++c)
     impl.table[c] =

@@ -101,6 +101,20 @@ __attribute__((target_clones("avx2", "default"))) void binary_digit_product(
   const int64_t groups = ceil_div(kb, 4);
   tables.resize(static_cast<size_t>(groups * 16 * kChunk));
   float* const table_base = tables.data();
+  // Per row, the table entries (g·16 + code) of its non-zero codes, found once for all chunks
+  // (branch-free: every entry is written, the count advances only past non-zero codes).
+  std::vector<int32_t> nonzero(static_cast<size_t>(rows_m * groups));
+  std::vector<int32_t> nonzero_count(static_cast<size_t>(rows_m));
+  for (int64_t m = 0; m < rows_m; ++m) {
+    const uint8_t* codes = group_codes + m * groups;
+    int32_t* entries = nonzero.data() + m * groups;
+    int32_t count = 0;
+    for (int64_t g = 0; g < groups; ++g) {
+      entries[count] = static_cast<int32_t>(g * 16 + codes[g]);
+      count += codes[g] != 0;
+    }
+    nonzero_count[m] = count;
+  }
   for (int64_t c0 = 0; c0 < width; c0 += kChunk) {
     const int64_t cw = std::min<int64_t>(kChunk, width - c0);
     for (int64_t g = 0; g < groups; ++g) {
@@ -116,12 +130,13 @@ __attribute__((target_clones("avx2", "default"))) void binary_digit_product(
       }
     }
     for (int64_t m = 0; m < rows_m; ++m) {
-      const uint8_t* codes = group_codes + m * groups;
-      Floats8 acc[kVectors];
-      const float* first = table_base + codes[0] * kChunk;
-      for (int v = 0; v < kVectors; ++v) acc[v] = *reinterpret_cast<const Floats8*>(first + 8 * v);
-      for (int64_t g = 1; g < groups; ++g) {
-        const float* entry = table_base + (g * 16 + codes[g]) * kChunk;
+      // Only the groups whose code is not 0 (entry 0 is all zeros, and adding +0 changes no
+      // sum), in their order: the same floats, fewer additions for sparse digits.
+      const int32_t* entries = nonzero.data() + m * groups;
+      const int32_t count = nonzero_count[m];
+      Floats8 acc[kVectors] = {};
+      for (int32_t i = 0; i < count; ++i) {
+        const float* entry = table_base + static_cast<int64_t>(entries[i]) * kChunk;
         for (int v = 0; v < kVectors; ++v)
           acc[v] += *reinterpret_cast<const Floats8*>(entry + 8 * v);
       }
