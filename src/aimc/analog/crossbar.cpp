@@ -700,6 +700,15 @@ struct CrossbarLayer::Impl::TileReads {
             if (histogram) (*histogram)[0] += reads_width;  // |I| = 0
             continue;
           }
+          if (!noisy && !histogram && layer.columns_per_pair == 1) {
+            // Noise-free reads without IR drop: their float sums straight into the ADC.
+            const double step_weight =
+                (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, layer.arch.input.dac_bits * t);
+            clipped += layer.adc->accumulate_codes(out.data() + row * width, reads_width,
+                                                   layer.adc_lsb, layer.adc_codes, step_weight,
+                                                   code_sums.data() + m * reads_width);
+            continue;
+          }
           read_currents(row);
           if (noisy) {
             // Counter (global row, read group, column, slice): the same whatever the batch or

@@ -103,6 +103,13 @@ class Adc {
     }
     return clipped;
   }
+  // accumulate_codes of float currents (the engine's noise-free reads): the same results as
+  // converting them to double first, which is what this default does.
+  virtual int64_t accumulate_codes(const float* currents, int64_t count, double lsb, int64_t codes,
+                                   double weight, double* acc) const {
+    std::vector<double> wide(currents, currents + count);
+    return accumulate_codes(wide.data(), count, lsb, codes, weight, acc);
+  }
   // Whether convert() quantises at all.
   virtual bool quantises() const = 0;
 };
