@@ -316,6 +316,17 @@ int AcamUnit::code_of(double x) const {
 AcamFunction AcamUnit::function() const {
   return impl_->function;
 }
+std::optional<AcamUnit::Lookup> AcamUnit::lookup() const {
+  const Impl& impl = *impl_;
+  if (!impl.exact_thresholds || impl.config.input_sigma > 0) return std::nullopt;
+  Lookup l;
+  l.lo = impl.lo;
+  l.inverse_step = impl.inverse_step;
+  l.bounds = impl.syn.bounds.data();
+  l.table = impl.table.data();
+  l.codes = static_cast<int>(impl.table.size());
+  return l;
+}
 double AcamUnit::lo() const {
   return impl_->lo;
 }
@@ -483,11 +494,21 @@ Tensor acam_log_matmul(const Tensor& a, const Tensor& b, const AcamUnit& log_uni
   auto [log_b, sign_b] = log_operand(b, K, N, false);
 
   float* out = y.data<float>();
+  const std::optional<AcamUnit::Lookup> exp_lookup = exp_unit.lookup();
   parallel_for(0, y.numel(), std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, K)),
                [&](int64_t o) {
                  const int64_t batch = o / (M * N), m = (o / N) % M, n = o % N;
                  const int64_t a_base = (batch * M + m) * K, b_base = batch * K * N + n;
                  double acc = 0;
+                 if (exp_lookup) {  // the same values as search(), inline
+                   for (int64_t k = 0; k < K; ++k) {
+                     int sign = sign_a[a_base + k] * sign_b[b_base + k * N];
+                     if (sign == 0) continue;
+                     acc += sign * (*exp_lookup)(log_a[a_base + k] + log_b[b_base + k * N]);
+                   }
+                   out[o] = static_cast<float>(acc);
+                   return;
+                 }
                  for (int64_t k = 0; k < K; ++k) {
                    int sign = sign_a[a_base + k] * sign_b[b_base + k * N];
                    if (sign == 0) continue;

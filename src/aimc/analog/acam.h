@@ -5,6 +5,7 @@
 // decodes the word and dequantises it over the range of f on [lo, hi].
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -68,6 +69,27 @@ class AcamUnit {
   AcamFunction function() const;
   double lo() const;
   double hi() const;
+
+  // A search without noise, inline: the table lookup by code that search() does when the
+  // thresholds are exact and there is no input noise (the same value, bit for bit; NaN gives
+  // NaN). Valid while the unit lives.
+  struct Lookup {
+    double lo = 0, inverse_step = 0;
+    const double* bounds = nullptr;  // codes + 1 code boundaries
+    const double* table = nullptr;   // codes outputs
+    int codes = 0;
+    double operator()(double x) const {
+      if (x != x) return x;
+      double estimate = std::floor((x - lo) * inverse_step);
+      estimate = estimate < 0.0 ? 0.0 : estimate;
+      int c = estimate > codes - 1 ? codes - 1 : static_cast<int>(estimate);
+      while (c + 1 < codes && x >= bounds[c + 1]) ++c;
+      while (c > 0 && x < bounds[c]) --c;
+      return table[c];
+    }
+  };
+  // The lookup, when searches are one (exact thresholds, acam.input_sigma 0); else nullopt.
+  std::optional<Lookup> lookup() const;
 
  private:
   struct Impl;

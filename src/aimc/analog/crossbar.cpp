@@ -609,8 +609,42 @@ struct CrossbarLayer::Impl::TileReads {
     if (per_read_variance) variance.resize(digit_rows * reads_width);
   }
 
+  // 1-bit digits of row block r as 4-bit group codes, four inputs at a time: their magnitudes
+  // in the 16-bit lanes of a word w, bit t of each lane gathered by one multiplication
+  // (((w >> t) & 0x0001000100010001) · (2^48 + 2^33 + 2^18 + 2^3) puts lane j's bit at
+  // 48 + j, and no other partial product reaches bits 48..51).
+  void encode_binary_digits(int64_t r, int64_t kb) {
+    const int64_t groups = ceil_div(kb, 4);
+    constexpr uint64_t kLaneBits = 0x0001000100010001ull;
+    constexpr uint64_t kGather = (1ull << 48) | (1ull << 33) | (1ull << 18) | (1ull << 3);
+    std::fill(row_is_zero.begin(), row_is_zero.end(), char{1});
+    for (int64_t m = 0; m < mr; ++m) {
+      const float* code = codes.data() + (m0 + m) * layer.in_features + r * layer.rows;
+      for (int64_t g = 0; g < groups; ++g) {
+        uint64_t lanes[2] = {0, 0};  // positive and negative magnitudes
+        for (int j = 0; j < 4 && g * 4 + j < kb; ++j) {
+          const int value = static_cast<int>(code[g * 4 + j]);
+          lanes[0] |= static_cast<uint64_t>(std::max(value, 0)) << (16 * j);
+          lanes[1] |= static_cast<uint64_t>(std::max(-value, 0)) << (16 * j);
+        }
+        for (int phase = 0; phase < 2; ++phase)
+          for (int t = 0; t < layer.steps; ++t) {
+            const auto bits =
+                static_cast<uint8_t>((((lanes[phase] >> t) & kLaneBits) * kGather) >> 48);
+            const int64_t digit_row = (phase * layer.steps + t) * mr + m;
+            group_codes[digit_row * groups + g] = bits;
+            if (bits) row_is_zero[digit_row] = 0;
+          }
+      }
+    }
+  }
+
   // Digits of row block r stacked along M: row (phase·T + step)·mr + m.
   void encode_digits(int64_t r, int64_t kb) {
+    if (binary_digits) {
+      encode_binary_digits(r, kb);
+      return;
+    }
     const int dac_bits = layer.arch.input.dac_bits, digit_max = layer.digit_max;
     for (int phase = 0; phase < 2; ++phase)
       for (int t = 0; t < layer.steps; ++t)
