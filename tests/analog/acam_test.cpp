@@ -172,6 +172,14 @@ TEST(AcamUnit, NoiseFreeUnitReturnsItsQuantisedTableThroughTheRowSearch) {
             ASSERT_EQ(applied[i], static_cast<float>(by_rows)) << "x = " << x;
             ASSERT_EQ(unit.apply_one(probes[i]), static_cast<float>(by_rows));
           }
+          // The inline lookup gives the same values as the search.
+          const std::optional<AcamUnit::Lookup> lookup = unit.lookup();
+          ASSERT_TRUE(lookup.has_value());
+          for (float probe : probes) ASSERT_EQ((*lookup)(probe), unit.search(probe, 0)) << probe;
+          for (double x : {-std::numeric_limits<double>::infinity(),
+                           std::numeric_limits<double>::infinity(), fr.lo, fr.hi})
+            ASSERT_EQ((*lookup)(x), unit.search(x, 0)) << x;
+          ASSERT_TRUE(std::isnan((*lookup)(std::nan(""))));
           // Centres of codes map to their own code's table entry.
           for (int c = 0; c < (1 << in_bits); ++c)
             ASSERT_EQ(scan_rows(unit, config, ref, fr.lo + (c + 0.5) * ref.step), ref.values[c]);
@@ -301,6 +309,7 @@ TEST(AcamUnit, ThresholdNoiseIsOffAtSigmaZeroAndDeterministicPerChipKey) {
 TEST(AcamUnit, InputNoiseDoesNotDependOnBatchingOrThreads) {
   AcamConfig config = make_config(8, 8, AcamEncoding::kGray, 0.001, 0.01);
   AcamUnit unit(AcamFunction::kTanh, -4, 4, config);
+  EXPECT_FALSE(unit.lookup().has_value());  // input noise: searches are not one lookup
   unit.program({7, 2, "tanh_node"});
   const int64_t n = 20000, first = 12345;
   std::vector<float> x(n);

@@ -166,6 +166,39 @@ TEST(Adc, AccumulateCodesMatchesRoundAndClamp) {
   EXPECT_EQ(acc[0], 1.0 + 2.0 * 0.3);
 }
 
+// The float overload (noise-free reads) against the double one on the same values: float
+// lanes for a power-of-two LSB, the double path otherwise; identical sums and clip counts.
+TEST(Adc, FloatCurrentsGiveTheCodesOfTheirDoubleValues) {
+  RngStream stream(5, 0, "adc", "float");
+  for (const char* name : {"uniform", "ideal"}) {
+    auto adc = make_adc(model(name));
+    for (double lsb : {1.0, 4.0, 0.25, 0.37}) {
+      for (int64_t codes : {int64_t{127}, int64_t{511}, int64_t{1} << 21, int64_t{1} << 23}) {
+        std::vector<float> currents;
+        for (float v : {0.0f, -0.0f, 0.5f, -0.5f, 1.5f, -2.5f, 0.49999997f, -0.49999997f, 126.5f,
+                        -126.5f, 127.5f, 510.5f, -511.5f, 1e30f, -1e30f, 1e-40f})
+          currents.push_back(static_cast<float>(v * lsb));
+        for (int i = 0; i < 3000; ++i)
+          currents.push_back(static_cast<float>((stream.uniform(i) - 0.5) * 1200.0 * lsb));
+        for (int i = 0; i < 300; ++i)  // exact halves
+          currents.push_back(static_cast<float>((i - 150 + 0.5) * lsb));
+        currents.push_back(std::nanf(""));
+        std::vector<double> wide(currents.begin(), currents.end());
+        std::vector<double> from_float(currents.size(), 3.0), from_double(currents.size(), 3.0);
+        const int64_t clipped_float = adc->accumulate_codes(
+            currents.data(), currents.size(), lsb, codes, -8.0, from_float.data());
+        const int64_t clipped_double = adc->accumulate_codes(
+            wide.data(), wide.size(), lsb, codes, -8.0, from_double.data());
+        EXPECT_EQ(clipped_float, clipped_double) << name << " lsb " << lsb << " codes " << codes;
+        for (size_t i = 0; i < currents.size(); ++i)  // (the ideal ADC passes NaN on)
+          ASSERT_TRUE(from_float[i] == from_double[i] ||
+                      (std::isnan(from_float[i]) && std::isnan(from_double[i])))
+              << name << " lsb " << lsb << " codes " << codes << " current " << currents[i];
+      }
+    }
+  }
+}
+
 TEST(RoundHalfAway, MatchesStdRound) {
   for (double v : {0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 0.49999999999999994, -0.49999999999999994,
                    1e15 + 0.5, 4503599627370497.0, -7.3, 7.7, 1e300, -1e300})
