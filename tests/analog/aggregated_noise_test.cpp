@@ -22,7 +22,8 @@ constexpr int64_t kSamples = 2000, K = 200, N = 64;  // K: two row blocks of 128
 Tensor random_matrix(int64_t rows, int64_t cols, uint64_t seed) {
   Tensor t(DType::kF32, {rows, cols});
   RngStream stream(seed, 0, "test", "matrix");
-  for (int64_t i = 0; i < rows * cols; ++i) t.data<float>()[i] = static_cast<float>(stream.normal(i));
+  for (int64_t i = 0; i < rows * cols; ++i)
+    t.data<float>()[i] = static_cast<float>(stream.normal(i));
   return t;
 }
 

@@ -407,9 +407,9 @@ TEST(Architecture, ReadNoiseModeFromYamlOrSetAndBadValuesNamed) {
                                {"device.read.mode=aggregated"})
                 .device.read_mode,
             ReadNoiseMode::kAggregated);
-  EXPECT_NE(parse_error("device: {read: {model: constant, mode: per_cell}}").find(
-                "device.read.mode"),
-            std::string::npos);
+  EXPECT_NE(
+      parse_error("device: {read: {model: constant, mode: per_cell}}").find("device.read.mode"),
+      std::string::npos);
   EXPECT_NE(parse_error("name: a", {"device.read.mode=fast"}).find("device.read.mode"),
             std::string::npos);
 }
@@ -442,8 +442,7 @@ TEST(Architecture, DescribeListsEveryKeyAndModel) {
   std::string text = describe_schema();
   for (const char* key : {"array.rows", "array.g_max", "input.dac_bits", "weights.scale",
                           "adc.percentile", "device.drift.compensation", "device.read.mode",
-                          "acam.threshold_sigma",
-                          "dmmul.mode", "calibration.samples", "mapping"})
+                          "acam.threshold_sigma", "dmmul.mode", "calibration.samples", "mapping"})
     EXPECT_NE(text.find(key), std::string::npos) << key;
   for (const ModelSpec& spec : model_specs()) {
     EXPECT_NE(text.find(spec.name + ": " + spec.description), std::string::npos) << spec.name;

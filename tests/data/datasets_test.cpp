@@ -170,6 +170,32 @@ TEST(Idx, TruncatedGzipIsReported) {
   fs::remove_all(dir);
 }
 
+// A gzip file is inflated no further than its IDX header declares, and a header that declares
+// more than the file can hold is refused before anything is allocated.
+TEST(Idx, GzipBombsAndImpossibleHeadersAreRefusedEarly) {
+  fs::path dir = temp_dir("bomb");
+  // 64 MiB of zeros behind a header of 2 x 3 bytes: compresses to about 64 KiB.
+  write_gzip(dir / "bomb-idx2-ubyte.gz",
+             idx_header(2, {2, 3}) + std::string(6, '\1') + std::string(64 << 20, '\0'));
+  std::string msg = bad_input_message([&] { read_idx_u8((dir / "bomb-idx2-ubyte.gz").string()); });
+  EXPECT_NE(msg.find("bomb-idx2-ubyte.gz"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("more than the 6 bytes"), std::string::npos) << msg;
+  // A header declaring 2^32 bytes in a file of a few dozen.
+  write_gzip(dir / "huge-idx2-ubyte.gz", idx_header(2, {65536, 65536}) + std::string(10, '\0'));
+  msg = bad_input_message([&] { read_idx_u8((dir / "huge-idx2-ubyte.gz").string()); });
+  EXPECT_NE(msg.find("more than a gzip file of"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[65536, 65536]"), std::string::npos) << msg;
+  // Too little data, and an exact file.
+  write_gzip(dir / "short-idx2-ubyte.gz", idx_header(2, {2, 3}) + std::string(4, '\1'));
+  msg = bad_input_message([&] { read_idx_u8((dir / "short-idx2-ubyte.gz").string()); });
+  EXPECT_NE(msg.find("holds 4 bytes"), std::string::npos) << msg;
+  write_gzip(dir / "ok-idx2-ubyte.gz", idx_header(2, {2, 3}) + std::string("\1\2\3\4\5\6", 6));
+  Tensor ok = read_idx_u8((dir / "ok-idx2-ubyte.gz").string());
+  EXPECT_EQ(ok.shape(), (Shape{2, 3}));
+  EXPECT_EQ(ok.data<uint8_t>()[5], 6);
+  fs::remove_all(dir);
+}
+
 TEST(Fortunes, VocabularyIsTheDocumentedOne) {
   EXPECT_EQ(fortunes_token(' '), 0);
   EXPECT_EQ(fortunes_token('~'), 94);

@@ -185,10 +185,10 @@ TEST(Adc, FloatCurrentsGiveTheCodesOfTheirDoubleValues) {
         currents.push_back(std::nanf(""));
         std::vector<double> wide(currents.begin(), currents.end());
         std::vector<double> from_float(currents.size(), 3.0), from_double(currents.size(), 3.0);
-        const int64_t clipped_float = adc->accumulate_codes(
-            currents.data(), currents.size(), lsb, codes, -8.0, from_float.data());
-        const int64_t clipped_double = adc->accumulate_codes(
-            wide.data(), wide.size(), lsb, codes, -8.0, from_double.data());
+        const int64_t clipped_float = adc->accumulate_codes(currents.data(), currents.size(), lsb,
+                                                            codes, -8.0, from_float.data());
+        const int64_t clipped_double =
+            adc->accumulate_codes(wide.data(), wide.size(), lsb, codes, -8.0, from_double.data());
         EXPECT_EQ(clipped_float, clipped_double) << name << " lsb " << lsb << " codes " << codes;
         for (size_t i = 0; i < currents.size(); ++i)  // (the ideal ADC passes NaN on)
           ASSERT_TRUE(from_float[i] == from_double[i] ||

@@ -255,10 +255,10 @@ struct CrossbarLayer::Impl {
   std::vector<float> summed_read_variance;  // b [K, N] = Σ_s 4^(cell_bits s) σ_r²(G+, G-)
   double output_variance_sum = 0;           // σ_out² Σ over one output's reads of w²
   std::vector<float> input_weight;          // a for each |x_q| in [0, Qx]
-  double static_input_scale = 0;           // 0: not calibrated yet (input.range: static)
-  std::vector<double> weight_scale;        // s_w[n]
-  std::vector<double> bias;                // b[n], zeros when absent
-  std::vector<double> drift_compensation;  // per column, 1 when none
+  double static_input_scale = 0;            // 0: not calibrated yet (input.range: static)
+  std::vector<double> weight_scale;         // s_w[n]
+  std::vector<double> bias;                 // b[n], zeros when absent
+  std::vector<double> drift_compensation;   // per column, 1 when none
 
   std::unique_ptr<device::ReadNoise> read_noise;
   std::unique_ptr<device::IrDrop> ir_drop;
@@ -362,9 +362,8 @@ CrossbarLayer::CrossbarLayer(const arch::Architecture& arch, const Tensor& weigh
     double steps_sum = 0.0, slices_sum = 0.0;
     for (int t = 0; t < s.steps; ++t) steps_sum += std::ldexp(1.0, 2 * arch.input.dac_bits * t);
     for (int q = 0; q < s.slices; ++q) slices_sum += std::ldexp(1.0, 2 * array.cell_bits * q);
-    s.output_variance_sum =
-        s.output_sigma * s.output_sigma * static_cast<double>(s.row_blocks) * 2.0 * steps_sum *
-        slices_sum;
+    s.output_variance_sum = s.output_sigma * s.output_sigma * static_cast<double>(s.row_blocks) *
+                            2.0 * steps_sum * slices_sum;
     s.input_weight.resize(s.input_limit + 1);
     for (int64_t magnitude = 0; magnitude <= s.input_limit; ++magnitude) {
       double sum = 0.0;

@@ -421,8 +421,8 @@ void read_device(const Reader& reader, const YAML::Node& root, Architecture& arc
                          schema::drift_compensations());
   d.read = reader.read_model(device["read"], "device.read", "device.read", "none", {"mode"});
   if (device["read"] && device["read"].IsMap() && device["read"]["mode"])
-    d.read_mode = reader.read_enum(device["read"]["mode"], "device.read.mode",
-                                   schema::read_noise_modes());
+    d.read_mode =
+        reader.read_enum(device["read"]["mode"], "device.read.mode", schema::read_noise_modes());
   d.output = reader.read_model(device["output"], "device.output", "device.output", "none");
   d.stuck = reader.read_model(device["stuck"], "device.stuck", "device.stuck", "none");
   d.ir_drop = reader.read_model(device["ir_drop"], "device.ir_drop", "device.ir_drop", "none");

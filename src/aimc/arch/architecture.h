@@ -65,7 +65,7 @@ struct DeviceConfig {
   ModelConfig programming;  // none | constant | proportional | polynomial
   ModelConfig drift;        // none | power_law (nu_mean, nu_std, t0, t_inference)
   DriftCompensation drift_compensation = DriftCompensation::kNone;
-  ModelConfig read;     // none | constant | proportional
+  ModelConfig read;  // none | constant | proportional
   ReadNoiseMode read_mode = ReadNoiseMode::kExact;
   ModelConfig output;   // none | gaussian (sigma, as a fraction of the ADC full scale)
   ModelConfig stuck;    // none | random (p_off, p_on, g_off)
