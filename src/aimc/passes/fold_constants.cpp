@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <set>
 
+#include "aimc/ir/op_registry.h"
 #include "aimc/passes/passes.h"
 #include "aimc/passes/pattern.h"
 
@@ -93,14 +94,29 @@ Tensor fold_shape_query(const ir::Node& node) {
   return Tensor::from_vector<int64_t>({end - start}, dims);
 }
 
-// Evaluates the node; empty when it must not be folded.
-std::vector<Tensor> try_evaluate(const ir::Node& node, const NodeEvaluator& evaluate) {
+// Evaluates the node; empty when it must not be folded (may refresh its output shapes).
+std::vector<Tensor> try_evaluate(ir::Node& node, const NodeEvaluator& evaluate) {
   if ((node.op == "Shape" || node.op == "Size") && node.inputs.size() == 1) {
     Tensor folded = fold_shape_query(node);
     if (folded.is_valid()) return {folded};
   }
   if (!inputs_constant(node) || is_random(node.op) || dropout_in_training(node)) return {};
   int64_t predicted = predicted_output_elements(node);
+  if (predicted < 0) {
+    // Its inputs became constants in this pass (a shape computed just before): run its
+    // shape function again, so that a huge Expand or ConstantOfShape (a bound batch of
+    // millions) is refused before it is evaluated, not after.
+    if (const ir::OpSchema* schema = ir::OpRegistry::instance().find(node.op);
+        schema && schema->infer) {
+      try {
+        schema->infer(node);
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kBadInput) return {};
+        throw;
+      }
+      predicted = predicted_output_elements(node);
+    }
+  }
   if (predicted >= 0 && grows_too_much(node, predicted)) return {};
   std::vector<Tensor> args;
   for (const ir::Value* in : node.inputs) args.push_back(in ? in->constant : Tensor());
