@@ -130,6 +130,26 @@ TEST(Compile, OverwritesAPreviousOutputAndKeepsOtherFiles) {
   fs::remove_all(dir);
 }
 
+// A directory the output cannot be created in is bad input (exit 2), as for run --output-dir.
+// /sys is read-only here (sysfs); root ignores permission bits, so no plain directory will do.
+TEST(Compile, UnwritableDirectoryIsExitTwo) {
+  std::error_code ec;
+  if (fs::create_directory("/sys/aimc_compile_probe", ec)) {
+    fs::remove("/sys/aimc_compile_probe", ec);
+    GTEST_SKIP() << "/sys is writable here";
+  }
+  test::CliRun run = test::run_aimc("compile " + kSource + "/models/mlp-fmnist.onnx --arch " +
+                                    kSource + "/presets/race.yaml -o /sys/aimc_compile_out");
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("-o /sys/aimc_compile_out: cannot create the output directory"),
+            std::string::npos)
+      << run.err;
+  test::CliRun for_run =
+      test::run_aimc("run " + kSource + "/models/vit-fmnist.onnx --input image=" + kSource +
+                     "/models/vit-fmnist.ref-input.npy --output-dir /sys/aimc_x");
+  EXPECT_EQ(for_run.exit_code, 2) << for_run.err;
+}
+
 TEST(Compile, BadInputExitsWithTwoAndWritesNothing) {
   const fs::path dir = fresh_dir("bad");
   const std::string model = kSource + "/models/vit-fmnist.onnx";

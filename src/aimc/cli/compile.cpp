@@ -99,8 +99,14 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
   remove_stale_staging(parent, staging_prefix);
   const fs::path staging = parent / fmt::format("{}{}", staging_prefix, getpid());
   fs::remove_all(staging);
+  // A directory that cannot be written (read-only filesystem, no permission) is bad input,
+  // as for `aimc run --output-dir`.
+  std::error_code create_error;
+  if (!fs::create_directory(staging, create_error) || create_error)
+    throw_bad_input("-o {}: cannot create the output directory in {} ({})", options.out_dir,
+                    parent.string(),
+                    create_error ? create_error.message() : std::string("it already exists"));
   try {
-    fs::create_directory(staging);
     fs::create_directory(staging / "acam");
     nlohmann::json json = compiler::mapping_json(mapping, arch, programs);
     json["model"] = options.model;
