@@ -97,6 +97,40 @@ TEST(Evaluate, BadRequestsAreBadInput) {
   }
 }
 
+// A model whose logits hold NaN: the samples are scored as they are, and the caller is told
+// once per run which output, how many samples and the first of them.
+TEST(Evaluate, NonFiniteOutputsAreCountedAndWarnedAbout) {
+  const arch::Architecture arch = arch::load_architecture(kSource + "/presets/race.yaml");
+  std::unique_ptr<ir::Graph> graph = load_model(kSource + "/models/mlp-fmnist.onnx");
+  ir::Value* bias = nullptr;
+  for (const auto& node : graph->nodes())
+    if (node->op == "linear" && node->output(0) == graph->outputs[0]) bias = node->input(2);
+  ASSERT_NE(bias, nullptr);
+  ASSERT_TRUE(bias->is_constant());
+  bias->constant.data<float>()[3] = std::nanf("");
+  EvalRequest request = mlp_on_race(arch);
+  request.limit = 30;
+  request.trials = 1;
+  std::vector<std::string> warnings;
+  request.warn = [&](const std::string& w) { warnings.push_back(w); };
+  const EvalResult result = evaluate(*graph, request);
+  EXPECT_EQ(result.digital.non_finite, 30);
+  EXPECT_EQ(result.digital.first_non_finite, 0);
+  EXPECT_EQ(result.trials.at(0).non_finite, 30);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("'" + graph->outputs[0]->name + "'"), std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find("30 of 30 samples in the digital run (first: sample 0 of the test"),
+            std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[1].find("on chip instance 0"), std::string::npos) << warnings[1];
+  // The bundled model as it is: no warning.
+  std::unique_ptr<ir::Graph> clean = load_model(kSource + "/models/mlp-fmnist.onnx");
+  warnings.clear();
+  EXPECT_EQ(evaluate(*clean, request).digital.non_finite, 0);
+  EXPECT_TRUE(warnings.empty());
+}
+
 TEST(TreeMetric, AccuracyAndRmseByHand) {
   ir::TreeEnsemble binary;
   binary.objective = ir::TreeObjective::kBinaryLogistic;

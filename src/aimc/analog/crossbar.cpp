@@ -892,8 +892,10 @@ void CrossbarLayer::calibrate(const Tensor& x) {
   if (M == 0) throw_bad_input("crossbar layer '{}': empty calibration input", s.key.node);
   for (int64_t i = 0; i < M * K; ++i)
     if (!std::isfinite(data[i]))
-      throw_bad_input("crossbar layer '{}': the calibration input holds a non-finite value",
-                      s.key.node);
+      throw_bad_input(
+          "crossbar layer '{}': the calibration input holds a non-finite value ({} at row {} of "
+          "{}, column {})",
+          s.key.node, data[i], i / K, M, i % K);
   if (s.arch.input.range == arch::InputRange::kStatic) {
     std::vector<double> magnitudes(M * K);
     for (int64_t i = 0; i < M * K; ++i) magnitudes[i] = std::abs(static_cast<double>(data[i]));
@@ -966,7 +968,10 @@ Tensor CrossbarLayer::forward(const Tensor& x, int64_t first_row) {
   if (first_row < 0) throw_bad_input("crossbar layer '{}': negative first_row", s.key.node);
   for (int64_t i = 0; i < M * K; ++i)
     if (!std::isfinite(data[i]))
-      throw_bad_input("crossbar layer '{}': the input holds a non-finite value", s.key.node);
+      throw_bad_input(
+          "crossbar layer '{}': the input holds a non-finite value ({} at global row {}, column "
+          "{})",
+          s.key.node, data[i], first_row + i / K, i % K);
 
   std::vector<float> codes;
   std::vector<double> scales;

@@ -42,10 +42,16 @@ void run_trials(const ir::Graph& graph, const EvalRequest& request, data::Datase
   auto start = std::chrono::steady_clock::now();
   for (int64_t t = 0; t < request.trials; ++t) {
     analog::AnalogModel model(graph, *request.arch, request.seed, static_cast<uint64_t>(t));
-    with_context([&] {
-      model.calibrate({{input, calibration}});
-      return Tensor();
-    });
+    try {
+      with_context([&] {
+        model.calibrate({{input, calibration}});
+        return Tensor();
+      });
+    } catch (const Error& e) {
+      rethrow_with_context(e, fmt::format("calibrating chip instance {} on the first {} samples "
+                                          "of the {} training split",
+                                          t, calibration_n, dataset.name()));
+    }
     auto forward = [&](const Tensor& inputs, int64_t first_sample) {
       return with_context([&] {
         return model.run({{input, inputs}}, first_sample, &result.errors).at(output);
@@ -113,8 +119,28 @@ EvalResult evaluate(const ir::Graph& graph, const EvalRequest& request) {
       data::evaluate(*dataset, request.limit, request.batch, digital_forward, progress);
   result.digital_seconds = seconds_since(start);
   next_pass();
+  // A NaN or an infinity in the output is scored as it is (NaN loses every comparison, so the
+  // argmax is another class; the cross-entropy becomes NaN): say so, once per evaluation.
+  auto warn_non_finite = [&](const data::Score& score, const std::string& where) {
+    if (score.non_finite == 0) return;
+    std::string text = fmt::format(
+        "{}: the output '{}' holds NaN or infinite values for {} of {} samples{} (first: "
+        "sample {} of the {} split); they are scored as they are",
+        request.model_name, output, score.non_finite, score.samples, where, score.first_non_finite,
+        dataset->split());
+    if (request.warn) request.warn(text);
+    result.warning += (result.warning.empty() ? "" : "\n") + text;
+  };
+  warn_non_finite(result.digital, " in the digital run");
 
-  if (request.arch) run_trials(graph, request, *dataset, progress, next_pass, with_context, result);
+  if (request.arch) {
+    run_trials(graph, request, *dataset, progress, next_pass, with_context, result);
+    for (size_t t = 0; t < result.trials.size(); ++t)
+      if (result.trials[t].non_finite > 0) {
+        warn_non_finite(result.trials[t], fmt::format(" on chip instance {}", t));
+        break;
+      }
+  }
   std::vector<double> values, perplexities;
   for (const data::Score& s : result.trials) {
     values.push_back(result.metric_value(s));

@@ -23,6 +23,19 @@ void Score::add(const Score& other) {
   correct += other.correct;
   predictions += other.predictions;
   ce_sum += other.ce_sum;
+  non_finite += other.non_finite;
+  if (other.first_non_finite >= 0 &&
+      (first_non_finite < 0 || other.first_non_finite < first_non_finite))
+    first_non_finite = other.first_non_finite;
+}
+
+void Score::count_non_finite(int64_t sample, const float* values, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    if (!std::isfinite(values[i])) {
+      ++non_finite;
+      if (first_non_finite < 0 || sample < first_non_finite) first_non_finite = sample;
+      return;
+    }
 }
 
 namespace {
@@ -56,7 +69,9 @@ class FashionMnist final : public Dataset {
     const float* logits = output.data<float>();
     for (int64_t i = 0; i < n; ++i) {
       const float* row = logits + i * kFashionMnistClasses;
-      // The first maximum wins on a tie, as in torch.argmax and numpy.argmax.
+      s.count_non_finite(begin + i, row, kFashionMnistClasses);
+      // The first maximum wins on a tie, as in torch.argmax and numpy.argmax (a NaN never
+      // wins a comparison; the caller warns about such samples).
       int best = 0;
       for (int c = 1; c < kFashionMnistClasses; ++c)
         if (row[c] > row[best]) best = c;
@@ -115,6 +130,8 @@ class Fortunes final : public Dataset {
     s.predictions = n * context_;
     const float* logits = output.data<float>();
     for (int64_t k = 0; k < n; ++k) {
+      s.count_non_finite(begin + k, logits + k * context_ * kFortunesVocab,
+                         context_ * kFortunesVocab);
       for (int64_t i = 0; i < context_; ++i) {
         const float* row = logits + (k * context_ + i) * kFortunesVocab;
         const int64_t target = validation_[static_cast<size_t>((begin + k) * context_ + i + 1)];

@@ -19,12 +19,17 @@ struct Score {
   int64_t correct = 0;      // classification: top-1 hits
   int64_t predictions = 0;  // language modelling: predicted tokens
   double ce_sum = 0.0;      // language modelling: summed cross-entropy in nats
+  // Samples whose model output holds a NaN or an infinity, and the first of them (-1: none).
+  int64_t non_finite = 0;
+  int64_t first_non_finite = -1;
 
   double accuracy() const { return samples ? static_cast<double>(correct) / samples : 0.0; }
   double mean_cross_entropy() const { return predictions ? ce_sum / predictions : 0.0; }
   double bits_per_char() const;
   double perplexity() const;
   void add(const Score& other);
+  // Counts sample `sample` in non_finite when values[0, count) holds a NaN or an infinity.
+  void count_non_finite(int64_t sample, const float* values, int64_t count);
 };
 
 class Dataset {
