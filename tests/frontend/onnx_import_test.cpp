@@ -150,6 +150,24 @@ TEST(OnnxErrors, UnsupportedOpNamesNodeOpAndSupportedList) {
   EXPECT_NE(msg.find("MatMul"), std::string::npos) << msg;
 }
 
+// An attribute aimc does not implement would be ignored: refused, naming node and attribute.
+TEST(OnnxErrors, UnknownAttributesAreRejected) {
+  onnx::ModelProto model = tiny_model("LeakyRelu");
+  auto* alpha = model.mutable_graph()->mutable_node(0)->add_attribute();
+  alpha->set_name("alpha");
+  alpha->set_type(onnx::AttributeProto::FLOAT);
+  alpha->set_f(0.2f);
+  EXPECT_NO_THROW(parse(model));  // a declared one
+  auto* extra = model.mutable_graph()->mutable_node(0)->add_attribute();
+  extra->set_name("slope_mode");
+  extra->set_type(onnx::AttributeProto::INT);
+  extra->set_i(1);
+  std::string msg = error_of([&] { parse(model); });
+  EXPECT_NE(msg.find("the_node"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("attribute 'slope_mode'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("alpha"), std::string::npos) << msg;  // what it knows
+}
+
 TEST(OnnxErrors, CanonicalOpNamesAreNotOnnxOps) {
   std::string msg = error_of([] { parse(tiny_model("gelu")); });
   EXPECT_NE(msg.find("gelu"), std::string::npos) << msg;

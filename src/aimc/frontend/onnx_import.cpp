@@ -452,6 +452,26 @@ ir::AttrValue attr_from_proto(const onnx::AttributeProto& attr, const std::strin
   }
 }
 
+// An attribute the op's schema does not declare would be silently ignored: aimc would compute
+// something other than what the exporter meant. Refused, naming node and attribute.
+void check_known_attributes(const ir::Graph& graph) {
+  for (const auto& node : graph.nodes()) {
+    const ir::OpSchema* schema = ir::OpRegistry::instance().find(node->op);
+    if (!schema) continue;  // verify() reported it
+    for (const auto& [name, value] : node->attrs) {
+      bool known = false;
+      for (const ir::AttrSpec& spec : schema->attrs) known |= spec.name == name;
+      if (!known) {
+        std::string declared;
+        for (const ir::AttrSpec& spec : schema->attrs)
+          declared += (declared.empty() ? "" : ", ") + spec.name;
+        throw_bad_input("{}: attribute '{}' is not one aimc implements for {} (it knows: {})",
+                        node->describe(), name, node->op, declared.empty() ? "none" : declared);
+      }
+    }
+  }
+}
+
 std::unique_ptr<ir::Graph> import_model(const onnx::ModelProto& model, const std::string& source,
                                         const std::string& base_dir) {
   if (!model.has_graph()) throw_bad_input("{}: the model has no graph", source);
@@ -578,6 +598,7 @@ std::unique_ptr<ir::Graph> import_model(const onnx::ModelProto& model, const std
   if (graph->outputs.empty()) throw_bad_input("{}: the graph has no outputs", source);
   try {
     ir::verify(*graph);
+    check_known_attributes(*graph);
     ir::infer_shapes(*graph);
   } catch (const Error& e) {
     rethrow_with_context(e, source);
