@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default 60).
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_onnx fuzz_npy fuzz_ir)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+#   (targets: fuzz_onnx fuzz_onnx_external fuzz_npy fuzz_ir fuzz_trees)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_onnx fuzz_npy fuzz_ir)
+((${#targets[@]})) || targets=(fuzz_onnx fuzz_onnx_external fuzz_npy fuzz_ir fuzz_trees)
 if ! command -v clang++ > /dev/null; then
   sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd=sudo
   $sudo_cmd apt-get install -y -qq clang libclang-rt-14-dev
@@ -20,6 +21,8 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus"
   case $target in
     fuzz_onnx) seeds=(tests/data/models/*.onnx tests/data/special/*.onnx) ;;
+    fuzz_onnx_external) seeds=(tests/data/special/*.onnx) ;;
+    fuzz_trees) seeds=(tests/data/trees/*.json) ;;
     fuzz_npy) seeds=(tests/data/models/*.npy) ;;
     fuzz_ir) seeds=(tests/passes/ir/*.ir) ;;
   esac

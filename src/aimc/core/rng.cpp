@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 #include "aimc/core/rng.h"
 
@@ -191,12 +192,16 @@ void fill_groups_generic(const RngStream& stream, uint64_t first_group, int64_t 
       }
     }
     for (int p = 0; p < kPasses && g0 + p < groups; ++p) {
-      Ints8 words[kVectors] = {std::bit_cast<Ints8>(c0[p]), std::bit_cast<Ints8>(c1[p]),
-                               std::bit_cast<Ints8>(c2[p]), std::bit_cast<Ints8>(c3[p])};
+      // memcpy, not std::bit_cast: a call returning a 32-byte vector from a function built
+      // without AVX changes the ABI (clang refuses it), and memcpy is the same bytes.
+      Ints8 words[kVectors];
+      std::memcpy(&words[0], &c0[p], sizeof(Ints8));
+      std::memcpy(&words[1], &c1[p], sizeof(Ints8));
+      std::memcpy(&words[2], &c2[p], sizeof(Ints8));
+      std::memcpy(&words[3], &c3[p], sizeof(Ints8));
       FloatVectors z;
       normals_from_words(words, z);
-      for (int w = 0; w < 4; ++w)
-        _mm256_storeu_ps(out + (g0 + p) * kGroup + 8 * w, std::bit_cast<__m256>(z[w]));
+      for (int w = 0; w < 4; ++w) std::memcpy(out + (g0 + p) * kGroup + 8 * w, &z[w], sizeof(z[w]));
     }
   }
 }

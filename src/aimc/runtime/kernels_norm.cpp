@@ -215,7 +215,7 @@ std::vector<Tensor> softmax_forward(const ir::Node& node, const std::vector<Tens
 // _ZGVdN8v_erff, the AVX2 variant of erff; glibc documents its error as a few ulp). Returns
 // the index where it stopped: `begin` when the CPU has no AVX2, else after the last full
 // group of 8. Results still never depend on the thread count: chunks are fixed.
-extern "C" __m256 _ZGVdN8v_erff(__m256 x);
+extern "C" __attribute__((target("avx2"))) __m256 _ZGVdN8v_erff(__m256 x);
 
 __attribute__((target("avx2"))) int64_t gelu_erf_avx2_impl(const float* x, float* y, int64_t begin,
                                                            int64_t end) {
