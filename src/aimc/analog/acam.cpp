@@ -192,17 +192,12 @@ struct AcamUnit::Impl {
   };
   std::vector<BitRows> bit_rows;
 
-  int code_of(double x) const {
-    const int codes = static_cast<int>(table.size());
-    // An estimate by multiplication (the loops below settle it on the thresholds exactly).
-    double estimate = std::floor((x - lo) * inverse_step);
-    int c = static_cast<int>(std::clamp(estimate, 0.0, static_cast<double>(codes - 1)));
-    // Settle rounding at a boundary with the thresholds themselves, so that the lookup agrees
-    // with the row search bit for bit.
-    while (c + 1 < codes && x >= syn.bounds[c + 1]) ++c;
-    while (c > 0 && x < syn.bounds[c]) --c;
-    return c;
+  // The table by code, over this Impl's vectors.
+  Lookup view() const {
+    return Lookup{lo, inverse_step, syn.bounds.data(), table.data(),
+                  static_cast<int>(table.size())};
   }
+  int code_of(double x) const { return view().code(x); }
 
   double search_rows(double x) const {
     int word = 0;
@@ -319,13 +314,7 @@ AcamFunction AcamUnit::function() const {
 std::optional<AcamUnit::Lookup> AcamUnit::lookup() const {
   const Impl& impl = *impl_;
   if (!impl.exact_thresholds || impl.config.input_sigma > 0) return std::nullopt;
-  Lookup l;
-  l.lo = impl.lo;
-  l.inverse_step = impl.inverse_step;
-  l.bounds = impl.syn.bounds.data();
-  l.table = impl.table.data();
-  l.codes = static_cast<int>(impl.table.size());
-  return l;
+  return impl.view();
 }
 double AcamUnit::lo() const {
   return impl_->lo;

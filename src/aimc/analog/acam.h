@@ -78,15 +78,17 @@ class AcamUnit {
     const double* bounds = nullptr;  // codes + 1 code boundaries
     const double* table = nullptr;   // codes outputs
     int codes = 0;
-    double operator()(double x) const {
-      if (x != x) return x;
+    // The input code of x (not NaN): an estimate by multiplication, settled on the thresholds
+    // themselves so that the lookup agrees with the row search bit for bit.
+    int code(double x) const {
       double estimate = std::floor((x - lo) * inverse_step);
       estimate = estimate < 0.0 ? 0.0 : estimate;
       int c = estimate > codes - 1 ? codes - 1 : static_cast<int>(estimate);
       while (c + 1 < codes && x >= bounds[c + 1]) ++c;
       while (c > 0 && x < bounds[c]) --c;
-      return table[c];
+      return c;
     }
+    double operator()(double x) const { return x != x ? x : table[code(x)]; }
   };
   // The lookup, when searches are one (exact thresholds, acam.input_sigma 0); else nullopt.
   std::optional<Lookup> lookup() const;

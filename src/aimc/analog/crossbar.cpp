@@ -87,34 +87,24 @@ double percentile(std::vector<double> values, double p) {
 // out[m, j] = Σ_k digit[m, k] · b[k, j] for 0/1 digits (a 1-bit DAC), by the method of the
 // Four Russians: the digits of 4 consecutive rows form a 4-bit code, and for each group of 4
 // rows of b a table holds the 16 sums of its subsets, so that one row of the product is
-// ceil(kb/4) table-row additions instead of kb multiply-adds. `group_codes` is
-// [rows_m, groups] (groups = ceil(kb/4), missing rows of the last group count as 0). Done in
-// column chunks whose tables stay in the L1/L2 caches. The sums are added in a fixed order
-// (tables lowest bit last, groups in order), so results do not depend on the thread count;
-// noise-free sums are integers below 2^24 and exact in any order.
+// ceil(kb/4) table-row additions instead of kb multiply-adds. Each row m comes as the table
+// entries (g·16 + code) of its groups whose code is not 0, in group order: entries[m·groups,
+// + counts[m]) (groups = ceil(kb/4), missing rows of the last group count as 0). Entry 0 of
+// a table is all zeros and adding +0 changes no sum, so leaving those groups out gives the
+// same floats with fewer additions for sparse digits. Done in column chunks whose tables stay
+// in the L1/L2 caches. The sums are added in a fixed order (tables lowest bit last, groups in
+// order), so results do not depend on the thread count; noise-free sums are integers below
+// 2^24 and exact in any order.
 __attribute__((target_clones("avx2", "default"))) void binary_digit_product(
-    const uint8_t* __restrict group_codes, int64_t rows_m, int64_t kb, const float* __restrict b,
-    int64_t ldb, int64_t width, float* __restrict out, std::vector<float>& tables) {
+    const int32_t* __restrict entries, const int32_t* __restrict counts, int64_t rows_m, int64_t kb,
+    const float* __restrict b, int64_t ldb, int64_t width, float* __restrict out,
+    std::vector<float>& tables) {
   // Eight floats at any 4-byte alignment; a chunk is kVectors of them (held in registers).
   using Floats8 = float __attribute__((vector_size(32), aligned(4)));
   constexpr int kVectors = 8, kChunk = 8 * kVectors;
   const int64_t groups = ceil_div(kb, 4);
   tables.resize(static_cast<size_t>(groups * 16 * kChunk));
   float* const table_base = tables.data();
-  // Per row, the table entries (g·16 + code) of its non-zero codes, found once for all chunks
-  // (branch-free: every entry is written, the count advances only past non-zero codes).
-  std::vector<int32_t> nonzero(static_cast<size_t>(rows_m * groups));
-  std::vector<int32_t> nonzero_count(static_cast<size_t>(rows_m));
-  for (int64_t m = 0; m < rows_m; ++m) {
-    const uint8_t* codes = group_codes + m * groups;
-    int32_t* entries = nonzero.data() + m * groups;
-    int32_t count = 0;
-    for (int64_t g = 0; g < groups; ++g) {
-      entries[count] = static_cast<int32_t>(g * 16 + codes[g]);
-      count += codes[g] != 0;
-    }
-    nonzero_count[m] = count;
-  }
   for (int64_t c0 = 0; c0 < width; c0 += kChunk) {
     const int64_t cw = std::min<int64_t>(kChunk, width - c0);
     for (int64_t g = 0; g < groups; ++g) {
@@ -130,13 +120,10 @@ __attribute__((target_clones("avx2", "default"))) void binary_digit_product(
       }
     }
     for (int64_t m = 0; m < rows_m; ++m) {
-      // Only the groups whose code is not 0 (entry 0 is all zeros, and adding +0 changes no
-      // sum), in their order: the same floats, fewer additions for sparse digits.
-      const int32_t* entries = nonzero.data() + m * groups;
-      const int32_t count = nonzero_count[m];
+      const int32_t* row_entries = entries + m * groups;
       Floats8 acc[kVectors] = {};
-      for (int32_t i = 0; i < count; ++i) {
-        const float* entry = table_base + static_cast<int64_t>(entries[i]) * kChunk;
+      for (int32_t i = 0; i < counts[m]; ++i) {
+        const float* entry = table_base + static_cast<int64_t>(row_entries[i]) * kChunk;
         for (int v = 0; v < kVectors; ++v)
           acc[v] += *reinterpret_cast<const Floats8*>(entry + 8 * v);
       }
@@ -252,6 +239,8 @@ struct CrossbarLayer::Impl {
   // gets one Gaussian with the variance of the per-read terms of exact mode, weighted by
   // their shift-add factors: Σ_k a[m, k] b[k, n] + output_variance_sum.
   bool aggregated = false;
+  // Read noise drawn at every read (exact mode): each read's Σ v² σ² is computed.
+  bool per_read_variance() const { return read_noise && !aggregated; }
   std::vector<float> summed_read_variance;  // b [K, N] = Σ_s 4^(cell_bits s) σ_r²(G+, G-)
   double output_variance_sum = 0;           // σ_out² Σ over one output's reads of w²
   std::vector<float> input_weight;          // a for each |x_q| in [0, Qx]
@@ -413,15 +402,15 @@ void CrossbarLayer::Impl::program(const Tensor& weight) {
 
   const int c = columns_per_pair;
   conductance.assign(row_blocks, {});
-  const bool per_read_variance = read_noise && !aggregated;
-  if (per_read_variance) read_variance.assign(row_blocks, {});
-  if (read_noise && aggregated) summed_read_variance.assign(K * N, 0.0f);
+  const bool per_read = per_read_variance(), summed = read_noise && aggregated;
+  if (per_read) read_variance.assign(row_blocks, {});
+  if (summed) summed_read_variance.assign(K * N, 0.0f);
   const int cell_bits = arch.array.cell_bits;
   parallel_for(0, row_blocks, 1, [&](int64_t r) {
     const int64_t kb = block_rows(r);
     std::vector<float>& block = conductance[r];
     block.assign(kb * N * S * c, 0.0f);
-    if (per_read_variance) read_variance[r].assign(kb * N * S, 0.0f);
+    if (per_read) read_variance[r].assign(kb * N * S, 0.0f);
     for (int64_t kl = 0; kl < kb; ++kl) {
       const int64_t k = r * rows + kl;
       for (int64_t n = 0; n < N; ++n) {
@@ -452,8 +441,7 @@ void CrossbarLayer::Impl::program(const Tensor& weight) {
               double sigma = g_max * read_noise->sigma(cell.drifted / g_max) / delta_g;
               variance += sigma * sigma;
             }
-            if (per_read_variance)
-              read_variance[r][kl * N * S + n * S + s] = static_cast<float>(variance);
+            if (per_read) read_variance[r][kl * N * S + n * S + s] = static_cast<float>(variance);
             summed_variance += std::ldexp(variance, 2 * cell_bits * static_cast<int>(s));
           }
           predrift += std::ldexp(level_units(levels[0], cells[0].programmed) -
@@ -461,8 +449,7 @@ void CrossbarLayer::Impl::program(const Tensor& weight) {
                                  cell_bits * static_cast<int>(s));
         }
         if (keep_predrift) predrift_levels[k * N + n] = static_cast<float>(predrift);
-        if (read_noise && aggregated)
-          summed_read_variance[k * N + n] = static_cast<float>(summed_variance);
+        if (summed) summed_read_variance[k * N + n] = static_cast<float>(summed_variance);
       }
     }
   });
@@ -563,7 +550,8 @@ struct CrossbarLayer::Impl::TileReads {
   const std::vector<float>& codes;
   const int64_t m0, mr, n0, nr;
   const int64_t digit_rows, width, reads_width;
-  // 1-bit digits (the usual bit-serial DAC) go through binary_digit_product as 4-bit codes;
+  // 1-bit digits (the usual bit-serial DAC) go through binary_digit_product as the table
+  // entries of their non-zero 4-bit codes;
   // wider digits through sgemm.
   const bool binary_digits;
   const bool noisy;              // per-read noise (exact mode)
@@ -571,7 +559,7 @@ struct CrossbarLayer::Impl::TileReads {
   // IR drop (columns_per_pair 4): L = Σ v G / (rows Dmax g_max) and γ / rows, once per tile.
   const double load_scale, ir_slope;
   std::vector<float> digits, squares, out, variance, tables;
-  std::vector<uint8_t> group_codes;
+  std::vector<int32_t> group_entries, group_counts;  // binary digits: [digit_rows, groups]
   // A read whose digits are all zero drives no current and draws no read noise: with no
   // output noise its ADC code is 0 (nothing to add) and its random numbers are never used.
   std::vector<char> row_is_zero;
@@ -594,12 +582,13 @@ struct CrossbarLayer::Impl::TileReads {
         reads_width(nr * impl.slices),
         binary_digits(impl.digit_max == 1),
         noisy(!impl.aggregated && (impl.read_noise || impl.output_sigma > 0.0)),
-        per_read_variance(impl.read_noise && !impl.aggregated),
+        per_read_variance(impl.per_read_variance()),
         load_scale(impl.delta_g / (static_cast<double>(impl.rows) * impl.digit_max * impl.g_max)),
         ir_slope(impl.ir_drop ? impl.ir_drop->row_slope() / impl.rows : 0.0),
         digits(binary_digits ? 0 : digit_rows * impl.rows),
         out(digit_rows * width),
-        group_codes(binary_digits ? digit_rows * ceil_div(impl.rows, 4) : 0),
+        group_entries(binary_digits ? digit_rows * ceil_div(impl.rows, 4) : 0),
+        group_counts(binary_digits ? digit_rows : 0),
         row_is_zero(digit_rows),
         current(reads_width),
         normals(noisy ? reads_width : 0),
@@ -611,12 +600,14 @@ struct CrossbarLayer::Impl::TileReads {
   // 1-bit digits of row block r as 4-bit group codes, four inputs at a time: their magnitudes
   // in the 16-bit lanes of a word w, bit t of each lane gathered by one multiplication
   // (((w >> t) & 0x0001000100010001) · (2^48 + 2^33 + 2^18 + 2^3) puts lane j's bit at
-  // 48 + j, and no other partial product reaches bits 48..51).
+  // 48 + j, and no other partial product reaches bits 48..51). Each digit row keeps the
+  // table entries of its non-zero codes (branch-free: every entry is written, the count
+  // advances only past non-zero codes), once for both products of the row block.
   void encode_binary_digits(int64_t r, int64_t kb) {
     const int64_t groups = ceil_div(kb, 4);
     constexpr uint64_t kLaneBits = 0x0001000100010001ull;
     constexpr uint64_t kGather = (1ull << 48) | (1ull << 33) | (1ull << 18) | (1ull << 3);
-    std::fill(row_is_zero.begin(), row_is_zero.end(), char{1});
+    std::fill(group_counts.begin(), group_counts.end(), 0);
     for (int64_t m = 0; m < mr; ++m) {
       const float* code = codes.data() + (m0 + m) * layer.in_features + r * layer.rows;
       for (int64_t g = 0; g < groups; ++g) {
@@ -631,11 +622,13 @@ struct CrossbarLayer::Impl::TileReads {
             const auto bits =
                 static_cast<uint8_t>((((lanes[phase] >> t) & kLaneBits) * kGather) >> 48);
             const int64_t digit_row = (phase * layer.steps + t) * mr + m;
-            group_codes[digit_row * groups + g] = bits;
-            if (bits) row_is_zero[digit_row] = 0;
+            int32_t& count = group_counts[digit_row];
+            group_entries[digit_row * groups + count] = static_cast<int32_t>(g * 16 + bits);
+            count += bits != 0;
           }
       }
     }
+    for (int64_t row = 0; row < digit_rows; ++row) row_is_zero[row] = group_counts[row] == 0;
   }
 
   // Digits of row block r stacked along M: row (phase·T + step)·mr + m.
@@ -656,21 +649,11 @@ struct CrossbarLayer::Impl::TileReads {
             return (magnitude >> (dac_bits * t)) & digit_max;
           };
           int any = 0;
-          if (binary_digits) {
-            uint8_t* row = group_codes.data() + digit_row * ceil_div(kb, 4);
-            std::fill(row, row + ceil_div(kb, 4), uint8_t{0});
-            for (int64_t kl = 0; kl < kb; ++kl) {
-              const int digit = digit_at(kl);
-              any |= digit;
-              row[kl / 4] |= static_cast<uint8_t>(digit << (kl % 4));
-            }
-          } else {
-            float* row = digits.data() + digit_row * kb;
-            for (int64_t kl = 0; kl < kb; ++kl) {
-              const int digit = digit_at(kl);
-              any |= digit;
-              row[kl] = static_cast<float>(digit);
-            }
+          float* row = digits.data() + digit_row * kb;
+          for (int64_t kl = 0; kl < kb; ++kl) {
+            const int digit = digit_at(kl);
+            any |= digit;
+            row[kl] = static_cast<float>(digit);
           }
           row_is_zero[digit_row] = any == 0;
         }
@@ -681,11 +664,11 @@ struct CrossbarLayer::Impl::TileReads {
     const int64_t N = layer.out_features, S = layer.slices;
     const int c = layer.columns_per_pair;
     if (binary_digits) {  // with 1-bit digits v² = v: the variance uses the same codes
-      binary_digit_product(group_codes.data(), digit_rows, kb,
+      binary_digit_product(group_entries.data(), group_counts.data(), digit_rows, kb,
                            layer.conductance[r].data() + n0 * S * c, N * S * c, width, out.data(),
                            tables);
       if (per_read_variance)
-        binary_digit_product(group_codes.data(), digit_rows, kb,
+        binary_digit_product(group_entries.data(), group_counts.data(), digit_rows, kb,
                              layer.read_variance[r].data() + n0 * S, N * S, reads_width,
                              variance.data(), tables);
       return;
@@ -733,10 +716,10 @@ struct CrossbarLayer::Impl::TileReads {
             if (histogram) (*histogram)[0] += reads_width;  // |I| = 0
             continue;
           }
+          const double step_weight =
+              (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, layer.arch.input.dac_bits * t);
           if (!noisy && !histogram && layer.columns_per_pair == 1) {
             // Noise-free reads without IR drop: their float sums straight into the ADC.
-            const double step_weight =
-                (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, layer.arch.input.dac_bits * t);
             clipped += layer.adc->accumulate_codes(out.data() + row * width, reads_width,
                                                    layer.adc_lsb, layer.adc_codes, step_weight,
                                                    code_sums.data() + m * reads_width);
@@ -761,8 +744,6 @@ struct CrossbarLayer::Impl::TileReads {
             }
             continue;
           }
-          const double step_weight =
-              (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, layer.arch.input.dac_bits * t);
           clipped += layer.adc->accumulate_codes(current.data(), reads_width, layer.adc_lsb,
                                                  layer.adc_codes, step_weight,
                                                  code_sums.data() + m * reads_width);

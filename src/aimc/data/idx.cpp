@@ -12,31 +12,6 @@
 
 namespace aimc::data {
 
-std::string read_maybe_gzip(const std::string& path) {
-  bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  if (!gz) return read_file_bytes(path);
-  std::string compressed = read_file_bytes(path);  // checks the file exists, names it
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (!file) throw_bad_input("{}: cannot open gzip file", path);
-  std::string out;
-  char buffer[1 << 16];
-  for (;;) {
-    int n = gzread(file, buffer, sizeof(buffer));
-    if (n < 0) {
-      int code = 0;
-      std::string message = gzerror(file, &code);
-      gzclose(file);
-      throw_bad_input("{}: corrupt gzip data ({})", path, message);
-    }
-    if (n == 0) break;
-    out.append(buffer, static_cast<size_t>(n));
-  }
-  // gzread reports a truncated stream only through gzclose / gzerror.
-  int close_code = gzclose(file);
-  if (close_code != Z_OK) throw_bad_input("{}: truncated or corrupt gzip file", path);
-  return out;
-}
-
 Shape parse_idx_header(std::string_view bytes, const std::string& source) {
   if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0)
     throw_bad_input("{}: not an IDX file (bad magic number)", source);
@@ -112,6 +87,10 @@ class GzipStream {
   gzFile file_;
 };
 
+bool is_gzip_path(const std::string& path) {
+  return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+}
+
 // The memory the data may take: half the machine's physical memory.
 int64_t memory_budget() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -120,9 +99,19 @@ int64_t memory_budget() {
 
 }  // namespace
 
+std::string read_maybe_gzip(const std::string& path) {
+  if (!is_gzip_path(path)) return read_file_bytes(path);
+  read_file_bytes(path);  // checks the file exists, names it
+  GzipStream stream(path);
+  std::string out;
+  char buffer[1 << 16];
+  for (int64_t n; (n = stream.read(buffer, sizeof(buffer))) > 0;) out.append(buffer, n);
+  stream.close();
+  return out;
+}
+
 Tensor read_idx_u8(const std::string& path) {
-  const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  if (!gz) return parse_idx_u8(read_file_bytes(path), path);
+  if (!is_gzip_path(path)) return parse_idx_u8(read_file_bytes(path), path);
   std::error_code error;
   const auto compressed = static_cast<int64_t>(std::filesystem::file_size(path, error));
   if (error) throw_bad_input("{}: cannot read the file ({})", path, error.message());

@@ -156,15 +156,16 @@ class LinearIrDrop : public IrDrop {
 // Branch-free and without libm calls so that it vectorises; the AVX2 clone is picked at load
 // time where the CPU has it. NaN gives code 0 and counts as clipped, as in
 // UniformAdc::convert.
-template <bool kPowerOfTwo>
-inline int64_t accumulate_rounded(const double* __restrict currents, int64_t count, double lsb,
+template <bool kPowerOfTwo, typename Current>
+inline int64_t accumulate_rounded(const Current* __restrict currents, int64_t count, double lsb,
                                   double limit, double weight, double* __restrict acc) {
   const double inverse = 1.0 / lsb;
   const double cap = limit + 1.0;                // |x| beyond it clips whatever its rounding
   constexpr double kShift = 4503599627370496.0;  // 2^52: x + 2^52 - 2^52 rounds x to even
   int64_t clipped = 0;
   for (int64_t i = 0; i < count; ++i) {
-    const double scaled = kPowerOfTwo ? currents[i] * inverse : currents[i] / lsb;
+    const double current = currents[i];
+    const double scaled = kPowerOfTwo ? current * inverse : current / lsb;
     const double magnitude = std::fabs(scaled);
     const double bounded = magnitude < cap ? magnitude : cap;  // < 2^31: the shift is exact
     const double even = (bounded + kShift) - kShift;
@@ -180,6 +181,14 @@ inline int64_t accumulate_rounded(const double* __restrict currents, int64_t cou
 
 __attribute__((target_clones("avx2", "default"))) int64_t accumulate_rounded_codes(
     const double* currents, int64_t count, double lsb, bool power_of_two, double limit,
+    double weight, double* acc) {
+  return power_of_two ? accumulate_rounded<true>(currents, count, lsb, limit, weight, acc)
+                      : accumulate_rounded<false>(currents, count, lsb, limit, weight, acc);
+}
+
+// The same for float currents (each widened to double: the same codes).
+__attribute__((target_clones("avx2", "default"))) int64_t accumulate_rounded_codes(
+    const float* currents, int64_t count, double lsb, bool power_of_two, double limit,
     double weight, double* acc) {
   return power_of_two ? accumulate_rounded<true>(currents, count, lsb, limit, weight, acc)
                       : accumulate_rounded<false>(currents, count, lsb, limit, weight, acc);
@@ -258,10 +267,12 @@ class UniformAdc : public Adc {
   int64_t accumulate_codes(const float* currents, int64_t count, double lsb, int64_t codes,
                            double weight, double* acc) const override {
     int exponent = 0;
-    if (std::frexp(lsb, &exponent) == 0.5 && codes < (int64_t{1} << 22))
+    const bool power_of_two = std::frexp(lsb, &exponent) == 0.5;
+    if (power_of_two && codes < (int64_t{1} << 22))
       return accumulate_rounded_codes_f32(currents, count, lsb, static_cast<double>(codes), weight,
                                           acc);
-    return Adc::accumulate_codes(currents, count, lsb, codes, weight, acc);
+    return accumulate_rounded_codes(currents, count, lsb, power_of_two, static_cast<double>(codes),
+                                    weight, acc);
   }
   bool quantises() const override { return true; }
 };

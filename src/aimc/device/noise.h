@@ -104,11 +104,16 @@ class Adc {
     return clipped;
   }
   // accumulate_codes of float currents (the engine's noise-free reads): the same results as
-  // converting them to double first, which is what this default does.
+  // converting each to double first.
   virtual int64_t accumulate_codes(const float* currents, int64_t count, double lsb, int64_t codes,
                                    double weight, double* acc) const {
-    std::vector<double> wide(currents, currents + count);
-    return accumulate_codes(wide.data(), count, lsb, codes, weight, acc);
+    int64_t clipped = 0;
+    for (int64_t i = 0; i < count; ++i) {
+      bool clip = false;
+      acc[i] += weight * (convert(static_cast<double>(currents[i]), lsb, codes, &clip) / lsb);
+      clipped += clip;
+    }
+    return clipped;
   }
   // Whether convert() quantises at all.
   virtual bool quantises() const = 0;
