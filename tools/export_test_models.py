@@ -195,7 +195,7 @@ def write_special_models():
               os.path.join(out, "external_missing.onnx"))
 
     # An op aimc does not support.
-    g3 = helper.make_graph([helper.make_node("HardSwish", ["x"], ["y"], name="mystery_node")],
+    g3 = helper.make_graph([helper.make_node("Unique", ["x"], ["y"], name="mystery_node")],
                            "unsupported", [x], [y2])
     onnx.save(helper.make_model(g3, opset_imports=[helper.make_opsetid("", 17)]),
               os.path.join(out, "unsupported_op.onnx"))

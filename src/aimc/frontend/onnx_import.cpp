@@ -523,8 +523,9 @@ std::unique_ptr<ir::Graph> import_model(const onnx::ModelProto& model, const std
     }
     size_t shown = std::min<size_t>(unsupported.size(), 10);
     throw_bad_input(
-        "{}: unsupported op{} at node{} {}{}. Supported ONNX ops: {}", source,
-        unsupported.size() > 1 ? "s" : "", unsupported.size() > 1 ? "s" : "",
+        "{}: unsupported op{} (the model imports ONNX opset {}) at node{} {}{}. Supported ONNX "
+        "ops: {}",
+        source, unsupported.size() > 1 ? "s" : "", opset, unsupported.size() > 1 ? "s" : "",
         fmt::join(unsupported.begin(), unsupported.begin() + static_cast<long>(shown), ", "),
         unsupported.size() > shown ? fmt::format(" and {} more", unsupported.size() - shown) : "",
         fmt::join(supported, ", "));

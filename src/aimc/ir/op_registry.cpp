@@ -36,6 +36,8 @@ const OpRegistry& OpRegistry::instance() {
     register_elementwise_ops(r);
     register_shape_ops(r);
     register_nn_ops(r);
+    register_recurrent_ops(r);
+    register_indexing_ops(r);
     return r;
   }();
   return registry;

@@ -55,6 +55,8 @@ class OpRegistry {
 void register_elementwise_ops(OpRegistry& registry);
 void register_shape_ops(OpRegistry& registry);
 void register_nn_ops(OpRegistry& registry);
+void register_recurrent_ops(OpRegistry& registry);  // LSTM, GRU, RNN
+void register_indexing_ops(OpRegistry& registry);   // Scatter*, GatherND, DepthToSpace, ...
 
 // Runs every node's shape function in order. `bindings` fixes symbolic dimensions
 // (e.g. {"batch", 1}) on the graph inputs first.

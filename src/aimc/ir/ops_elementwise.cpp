@@ -147,6 +147,23 @@ void infer_where(Node& node) {
   set_output(node, 0, dtype, broadcast_inputs(node, {0, 1, 2}));
 }
 
+void infer_same_shape_bool(Node& node) {
+  set_output(node, 0, DType::kBool, required_input(node, 0).shape);
+}
+
+void infer_cast_like(Node& node) {
+  set_output(node, 0, dtype_of_input(node, 1), required_input(node, 0).shape);
+}
+
+// PRelu: the slope broadcasts to x (one way); the output has x's shape.
+void infer_prelu(Node& node) {
+  std::optional<SymShape> shape = broadcast_inputs(node, {0, 1});
+  const Value& x = required_input(node, 0);
+  if (shape && x.shape && shape->size() != x.shape->size())
+    throw_bad_input("{}: the slope has more dimensions than the input", node.describe());
+  set_output(node, 0, dtype_of_input(node, 0), x.shape);
+}
+
 void infer_clip(Node& node) {
   common_dtype(node, {0, 1, 2});
   infer_same_as_input(node);
@@ -276,6 +293,21 @@ void register_unary(OpRegistry& registry) {
       {"Floor", "y = floor(x), elementwise (float)"},
       {"Ceil", "y = ceil(x), elementwise (float)"},
       {"Softplus", "y = ln(1 + exp(x)), elementwise (float)"},
+      {"Softsign", "y = x / (1 + |x|), elementwise (float)"},
+      {"Sin", "y = sin(x), elementwise (float)"},
+      {"Cos", "y = cos(x), elementwise (float)"},
+      {"Tan", "y = tan(x), elementwise (float)"},
+      {"Asin", "y = asin(x), elementwise (float)"},
+      {"Acos", "y = acos(x), elementwise (float)"},
+      {"Atan", "y = atan(x), elementwise (float)"},
+      {"Sinh", "y = sinh(x), elementwise (float)"},
+      {"Cosh", "y = cosh(x), elementwise (float)"},
+      {"Asinh", "y = asinh(x), elementwise (float)"},
+      {"Acosh", "y = acosh(x), elementwise (float)"},
+      {"Atanh", "y = atanh(x), elementwise (float)"},
+      {"Round", "y = x rounded to the nearest integer, halves to even, elementwise (float)"},
+      {"Sign", "y = -1, 0 or 1 by the sign of x, elementwise"},
+      {"HardSwish", "y = x * max(0, min(1, x / 6 + 1/2)), elementwise (float)"},
       {"Not", "y = !x, elementwise (bool)"},
       {"Identity", "y = x"},
   };
@@ -292,6 +324,27 @@ void register_unary(OpRegistry& registry) {
       "HardSigmoid", 1, 1, infer_same_as_input,
       "y = max(0, min(1, alpha * x + beta)), elementwise (float)",
       {float_attr("alpha", "slope (default 0.2)"), float_attr("beta", "offset (default 0.5)")}));
+  registry.add(schema("Selu", 1, 1, infer_same_as_input,
+                      "y = gamma * (x if x > 0 else alpha * (exp(x) - 1)), elementwise (float)",
+                      {float_attr("alpha", "scale of the negative part (default 1.6733)"),
+                       float_attr("gamma", "overall scale (default 1.0507)")}));
+  registry.add(schema("Celu", 1, 1, infer_same_as_input,
+                      "y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), elementwise (float)",
+                      {float_attr("alpha", "scale (default 1.0)")}));
+  registry.add(schema("ThresholdedRelu", 1, 1, infer_same_as_input,
+                      "y = x if x > alpha else 0, elementwise (float)",
+                      {float_attr("alpha", "threshold (default 1.0)")}));
+  registry.add(schema("Shrink", 1, 1, infer_same_as_input,
+                      "y = x + bias if x < -lambd, x - bias if x > lambd, else 0, elementwise",
+                      {float_attr("bias", "shift of the kept values (default 0)"),
+                       float_attr("lambd", "half width of the zeroed band (default 0.5)")}));
+  registry.add(schema("IsNaN", 1, 1, infer_same_shape_bool, "y = isnan(x), elementwise (bool)"));
+  registry.add(schema("IsInf", 1, 1, infer_same_shape_bool,
+                      "y = x is +inf (detect_positive) or -inf (detect_negative), elementwise",
+                      {int_attr("detect_negative", "1 (default): -inf counts"),
+                       int_attr("detect_positive", "1 (default): +inf counts")}));
+  registry.add(schema("CastLike", 2, 2, infer_cast_like,
+                      "y = x converted to the dtype of the second input"));
   registry.add(schema("Clip", 1, 3, infer_clip,
                       "y = min(max(x, min), max) with optional scalar inputs min and max",
                       {float_attr("min", "lower bound before opset 11 (then the second input)"),
@@ -334,6 +387,13 @@ void register_binary(OpRegistry& registry) {
   for (const Binary& op : binary_ops) {
     registry.add(schema(op.name, 2, 2, op.infer, op.description));
   }
+  registry.add(schema("Mod", 2, 2, infer_broadcast_same_dtype,
+                      "c = a mod b with numpy broadcasting (fmod 0: sign of b; 1: sign of a)",
+                      {int_attr("fmod",
+                                "1: C fmod (sign of the dividend); 0 (default): sign of "
+                                "the divisor")}));
+  registry.add(
+      schema("PRelu", 2, 2, infer_prelu, "y = x if x >= 0 else slope * x; slope broadcasts to x"));
   registry.add(schema("Where", 3, 3, infer_where,
                       "z = condition ? x : y with numpy broadcasting of all three"));
   registry.add(schema("Min", 1, -1, infer_broadcast_same_dtype,

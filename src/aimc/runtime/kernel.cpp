@@ -8,6 +8,7 @@ const KernelRegistry& KernelRegistry::instance() {
     register_elementwise_kernels(r);
     register_shape_kernels(r);
     register_nn_kernels(r);
+    register_indexing_kernels(r);
     return r;
   }();
   return registry;

@@ -34,6 +34,7 @@ class KernelRegistry {
 void register_elementwise_kernels(KernelRegistry& registry);
 void register_shape_kernels(KernelRegistry& registry);
 void register_nn_kernels(KernelRegistry& registry);
+void register_indexing_kernels(KernelRegistry& registry);
 
 // Evaluates one node on concrete inputs (used by the executor and by constant folding).
 // Errors are rethrown with the node's name in front.

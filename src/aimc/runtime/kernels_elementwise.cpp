@@ -548,6 +548,187 @@ std::vector<Tensor> hard_sigmoid_kernel(const ir::Node& node, const Inputs& inpu
   });
 }
 
+// ---- trigonometric, rounding and further activations (float unless noted) ----
+
+std::vector<Tensor> sin_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::sin(x); });
+}
+std::vector<Tensor> cos_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::cos(x); });
+}
+std::vector<Tensor> tan_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::tan(x); });
+}
+std::vector<Tensor> asin_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::asin(x); });
+}
+std::vector<Tensor> acos_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::acos(x); });
+}
+std::vector<Tensor> atan_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::atan(x); });
+}
+std::vector<Tensor> sinh_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::sinh(x); });
+}
+std::vector<Tensor> cosh_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::cosh(x); });
+}
+std::vector<Tensor> asinh_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::asinh(x); });
+}
+std::vector<Tensor> acosh_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::acosh(x); });
+}
+std::vector<Tensor> atanh_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::atanh(x); });
+}
+// Round: half to even, as numpy.round and the ONNX reference do (the default FE_TONEAREST).
+std::vector<Tensor> round_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return std::nearbyint(x); });
+}
+std::vector<Tensor> softsign_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) { return x / (decltype(x)(1) + std::fabs(x)); });
+}
+
+// HardSwish: x[...] -> x * max(0, min(1, x / 6 + 1/2))
+std::vector<Tensor> hard_swish_kernel(const ir::Node& node, const Inputs& inputs) {
+  return float_unary(node, inputs, [](auto x) {
+    using T = decltype(x);
+    return x * std::max(T(0), std::min(T(1), x / T(6) + T(0.5)));
+  });
+}
+
+// Selu: x[...] -> gamma * (x > 0 ? x : alpha * (exp(x) - 1))
+std::vector<Tensor> selu_kernel(const ir::Node& node, const Inputs& inputs) {
+  auto alpha = static_cast<float>(node.attr_float("alpha", 1.67326319217681884765625));
+  auto gamma = static_cast<float>(node.attr_float("gamma", 1.05070102214813232421875));
+  return float_unary(node, inputs, [alpha, gamma](auto x) {
+    using T = decltype(x);
+    return static_cast<T>(gamma) * (x > 0 ? x : static_cast<T>(alpha) * std::expm1(x));
+  });
+}
+
+// Celu: x[...] -> max(0, x) + min(0, alpha * (exp(x / alpha) - 1))
+std::vector<Tensor> celu_kernel(const ir::Node& node, const Inputs& inputs) {
+  auto alpha = static_cast<float>(node.attr_float("alpha", 1.0));
+  if (alpha == 0) throw_bad_input("{}: alpha must not be 0", node.describe());
+  return float_unary(node, inputs, [alpha](auto x) {
+    using T = decltype(x);
+    T a = static_cast<T>(alpha);
+    return std::max(T(0), x) + std::min(T(0), a * std::expm1(x / a));
+  });
+}
+
+// ThresholdedRelu: x[...] -> x > alpha ? x : 0
+std::vector<Tensor> thresholded_relu_kernel(const ir::Node& node, const Inputs& inputs) {
+  auto alpha = static_cast<float>(node.attr_float("alpha", 1.0));
+  return float_unary(node, inputs, [alpha](auto x) {
+    using T = decltype(x);
+    return x > static_cast<T>(alpha) ? x : T(0);
+  });
+}
+
+// Shrink: x[...] numeric -> x < -lambd ? x + bias : (x > lambd ? x - bias : 0)
+std::vector<Tensor> shrink_kernel(const ir::Node& node, const Inputs& inputs) {
+  double bias = static_cast<float>(node.attr_float("bias", 0.0));
+  double lambd = static_cast<float>(node.attr_float("lambd", 0.5));
+  return numeric_unary(node, inputs, [bias, lambd](auto x) {
+    using T = decltype(x);
+    auto v = static_cast<double>(x);
+    if (v < -lambd) return saturate_cast<T>(v + bias);
+    if (v > lambd) return saturate_cast<T>(v - bias);
+    return T(0);
+  });
+}
+
+// Sign: x[...] numeric -> -1, 0 or 1 (NaN stays NaN)
+std::vector<Tensor> sign_kernel(const ir::Node& node, const Inputs& inputs) {
+  return numeric_unary(node, inputs, [](auto x) {
+    using T = decltype(x);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(x)) return x;
+    }
+    if constexpr (std::is_unsigned_v<T>) {
+      return static_cast<T>(x > 0 ? 1 : 0);
+    } else {
+      return static_cast<T>(x > 0 ? 1 : (x < 0 ? -1 : 0));
+    }
+  });
+}
+
+// IsNaN: x[...] float -> bool
+std::vector<Tensor> is_nan_kernel(const ir::Node& node, const Inputs& inputs) {
+  const Tensor& x = input(node, inputs, 0);
+  return {dispatch(FloatTypes{}, node, x.dtype(), [&]<typename T>(Tag<T>) {
+    return map_unary<bool, T>(x, [](T v) { return std::isnan(v); });
+  })};
+}
+
+// IsInf: x[...] float -> bool; detect_negative / detect_positive select the infinities.
+std::vector<Tensor> is_inf_kernel(const ir::Node& node, const Inputs& inputs) {
+  const Tensor& x = input(node, inputs, 0);
+  bool negative = node.attr_int("detect_negative", 1) != 0;
+  bool positive = node.attr_int("detect_positive", 1) != 0;
+  return {dispatch(FloatTypes{}, node, x.dtype(), [&]<typename T>(Tag<T>) {
+    return map_unary<bool, T>(x, [negative, positive](T v) {
+      return std::isinf(v) && ((v > 0 && positive) || (v < 0 && negative));
+    });
+  })};
+}
+
+// Mod: a[...], b[...] -> remainder (broadcast). fmod = 0: the sign of the divisor (Python's
+// %; integers, and floats as numpy.mod); fmod = 1: the sign of the dividend (C's fmod). An
+// integer divisor of 0 is the user's error.
+std::vector<Tensor> mod_kernel(const ir::Node& node, const Inputs& inputs) {
+  const Tensor& b = input(node, inputs, 1);
+  bool fmod = node.attr_int("fmod", 0) != 0;
+  if (!dtype_is_floating(b.dtype())) {
+    for (int64_t i = 0; i < b.numel(); ++i)
+      if (b.item_as_int(i) == 0)
+        throw_bad_input("{}: integer modulo by zero (divisor element {})", node.describe(), i);
+  }
+  return {arithmetic<NumericTypes>(node, inputs, [fmod](auto x, auto y) {
+    using T = decltype(x);
+    if constexpr (std::is_floating_point_v<T>) {
+      T r = std::fmod(x, y);
+      if (!fmod && r != 0 && ((r < 0) != (y < 0))) r += y;
+      return r;
+    } else if constexpr (std::is_signed_v<T>) {
+      if (y == -1) return T(0);  // lowest % -1 overflows
+      T r = static_cast<T>(x % y);
+      if (!fmod && r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y);
+      return r;
+    } else {
+      return static_cast<T>(x % y);
+    }
+  })};
+}
+
+// PRelu: x[...], slope (broadcastable to x) -> x < 0 ? slope * x : x, in x's shape.
+std::vector<Tensor> prelu_kernel(const ir::Node& node, const Inputs& inputs) {
+  const Tensor& x = input(node, inputs, 0);
+  const Tensor& slope = input(node, inputs, 1);
+  if (broadcast_or_throw(node, x.shape(), slope.shape()) != x.shape())
+    throw_bad_input("{}: slope {} does not broadcast to the input {}", node.describe(),
+                    shape_str(slope.shape()), shape_str(x.shape()));
+  return {arithmetic<NumericTypes>(node, inputs, [](auto v, auto a) {
+    using T = decltype(v);
+    if constexpr (std::is_unsigned_v<T>) {
+      return v;
+    } else {
+      return v < 0 ? wrap_mul(a, v) : v;
+    }
+  })};
+}
+
+// CastLike: x[...], like[...] -> x converted to like's dtype
+std::vector<Tensor> cast_like_kernel(const ir::Node& node, const Inputs& inputs) {
+  const Tensor& x = input(node, inputs, 0);
+  DType to = input(node, inputs, 1).dtype();
+  return {x.dtype() == to ? x : x.cast(to)};
+}
+
 // Relu: x[...] -> max(x, 0); NaN passes through like numpy's maximum.
 std::vector<Tensor> relu_kernel(const ir::Node& node, const Inputs& inputs) {
   return numeric_unary(node, inputs, [](auto x) {
@@ -984,7 +1165,7 @@ KernelFn with_f16_as_f32(KernelFn kernel, size_t typed_input, bool may_mix_with_
   };
 }
 
-// The kernels of every op but Cast, Identity and Dropout, keyed by op name.
+// The kernels of every op but Cast, CastLike, Identity and Dropout, keyed by op name.
 void register_numeric_kernels(KernelRegistry& registry) {
   registry.add("Add", add_kernel);
   registry.add("Sub", sub_kernel);
@@ -1019,6 +1200,29 @@ void register_numeric_kernels(KernelRegistry& registry) {
   registry.add("Elu", elu_kernel);
   registry.add("HardSigmoid", hard_sigmoid_kernel);
   registry.add("Relu", relu_kernel);
+  registry.add("Sin", sin_kernel);
+  registry.add("Cos", cos_kernel);
+  registry.add("Tan", tan_kernel);
+  registry.add("Asin", asin_kernel);
+  registry.add("Acos", acos_kernel);
+  registry.add("Atan", atan_kernel);
+  registry.add("Sinh", sinh_kernel);
+  registry.add("Cosh", cosh_kernel);
+  registry.add("Asinh", asinh_kernel);
+  registry.add("Acosh", acosh_kernel);
+  registry.add("Atanh", atanh_kernel);
+  registry.add("Round", round_kernel);
+  registry.add("Softsign", softsign_kernel);
+  registry.add("HardSwish", hard_swish_kernel);
+  registry.add("Selu", selu_kernel);
+  registry.add("Celu", celu_kernel);
+  registry.add("ThresholdedRelu", thresholded_relu_kernel);
+  registry.add("Shrink", shrink_kernel);
+  registry.add("Sign", sign_kernel);
+  registry.add("IsNaN", is_nan_kernel);
+  registry.add("IsInf", is_inf_kernel);
+  registry.add("Mod", mod_kernel);
+  registry.add("PRelu", prelu_kernel);
   registry.add("Neg", neg_kernel);
   registry.add("Abs", abs_kernel);
   registry.add("Clip", clip_kernel);
@@ -1046,6 +1250,7 @@ void register_elementwise_kernels(KernelRegistry& registry) {
     registry.add(op, with_f16_as_f32(*numeric.find(op), op == "Where" ? 1 : 0, op == "Pow"));
   }
   registry.add("Cast", cast_kernel);
+  registry.add("CastLike", cast_like_kernel);
   registry.add("Identity", identity_kernel);
   registry.add("Dropout", dropout_kernel);
 }

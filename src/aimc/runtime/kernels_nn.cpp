@@ -26,6 +26,7 @@ void register_nn_kernels(KernelRegistry& registry) {
   nn::register_linalg_kernels(registry);
   nn::register_conv_kernels(registry);
   nn::register_norm_kernels(registry);
+  nn::register_recurrent_kernels(registry);
 }
 
 }  // namespace aimc::runtime

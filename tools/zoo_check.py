@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""Checks aimc on the exported model zoo (tools/export_zoo.py) against PyTorch and
+onnxruntime, and that every command a researcher would run works on each model.
+
+For every DIR/NAME.onnx with NAME.input.npy and NAME.output.npy (PyTorch's output):
+  - `aimc run` in fp32: max relative error against PyTorch and against onnxruntime-node
+    (tools/ort/run.js), where the relative error is max|a - b| / max|b| over the output;
+  - `aimc inspect --json`, `aimc estimate --arch`, `aimc run --arch` (analog simulation) and
+    `aimc compile` on the architecture (default presets/race.yaml) must exit 0.
+Prints a Markdown table (or --json) and exits 1 if any model fails a check.
+
+Run: /usr/bin/python3 tools/zoo_check.py [DIR] [--aimc build/aimc] [--arch presets/race.yaml]
+     [--tolerance 1e-4] [--no-ort] [--no-arch] [--json]
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+def run(cmd, timeout=1800):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def rel_err(a, b):
+    if a.shape != b.shape:
+        return float("inf")
+    scale = float(np.max(np.abs(b))) if b.size else 0.0
+    return float(np.max(np.abs(a.astype(np.float64) - b))) / max(scale, 1e-30)
+
+
+def check(model, args, tmp):
+    stem = model[: -len(".onnx")]
+    name = os.path.basename(stem)
+    want = np.load(stem + ".output.npy")
+    row = {"model": name, "ok": True, "notes": []}
+
+    def fail(note):
+        row["ok"] = False
+        row["notes"].append(note)
+
+    rc, out, err = run([args.aimc, "inspect", model, "--json"])
+    if rc != 0:
+        fail(f"inspect exit {rc}: {err.strip().splitlines()[-1] if err.strip() else ''}")
+        return row
+    info = json.loads(out)
+    row["inputs"] = [i["name"] for i in info["inputs"]]
+    row["ops"] = sorted(info.get("op_histogram", info.get("ops", {})))
+    row["params"] = info.get("parameters")
+    feed = f"{row['inputs'][0]}={stem}.input.npy"
+
+    digital = os.path.join(tmp, name, "aimc")
+    rc, out, err = run([args.aimc, "--threads", str(args.threads), "run", model, "--input", feed,
+                        "--output-dir", digital])
+    if rc != 0:
+        fail(f"run exit {rc}: {err.strip().splitlines()[-1] if err.strip() else ''}")
+        return row
+    got = np.load(os.path.join(digital, "output.npy"))
+    row["err_torch"] = rel_err(got, want)
+    if row["err_torch"] > args.tolerance:
+        fail(f"error vs PyTorch {row['err_torch']:.2e}")
+
+    if not args.no_ort:
+        ref = os.path.join(tmp, name, "ort")
+        rc, out, err = run(["node", os.path.join(ROOT, "tools/ort/run.js"), model, "--input",
+                            feed, "--output-dir", ref])
+        if rc != 0:
+            row["notes"].append(f"onnxruntime exit {rc}: {err.strip()[-200:]}")
+        else:
+            row["err_ort"] = rel_err(got, np.load(os.path.join(ref, "output.npy")))
+            if row["err_ort"] > args.tolerance:
+                fail(f"error vs onnxruntime {row['err_ort']:.2e}")
+
+    if not args.no_arch:
+        arch = ["--arch", args.arch]
+        for what, cmd in (
+                ("estimate", [args.aimc, "estimate", model, *arch, "--json"]),
+                ("run --arch", [args.aimc, "--threads", str(args.threads), "run", model, *arch,
+                                "--input", feed, "--output-dir", os.path.join(tmp, name, "an")]),
+                ("compile", [args.aimc, "compile", model, *arch, "-o",
+                             os.path.join(tmp, name, "prog")])):
+            rc, out, err = run(cmd)
+            if rc != 0:
+                fail(f"{what} exit {rc}: {err.strip().splitlines()[-1] if err.strip() else ''}")
+            elif what == "estimate":
+                est = json.loads(out)
+                row["latency_us"] = est.get("latency_us", est.get("latency", {}).get("us"))
+            elif what == "run --arch":
+                analog = np.load(os.path.join(tmp, name, "an", "output.npy"))
+                row["err_analog"] = rel_err(analog, want)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dir", nargs="?", default=os.path.join(ROOT, "build/zoo"))
+    ap.add_argument("--aimc", default=os.path.join(ROOT, "build/aimc"))
+    ap.add_argument("--arch", default=os.path.join(ROOT, "presets/race.yaml"))
+    ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-ort", action="store_true", help="skip onnxruntime")
+    ap.add_argument("--no-arch", action="store_true", help="skip estimate/run --arch/compile")
+    ap.add_argument("--models", default="", help="comma-separated name filter")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    models = sorted(glob.glob(os.path.join(args.dir, "*.onnx")))
+    if args.models:
+        keep = args.models.split(",")
+        models = [m for m in models if any(k in os.path.basename(m) for k in keep)]
+    if not models:
+        sys.exit(f"zoo_check: no .onnx files in {args.dir} (run tools/export_zoo.py)")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in models:
+            row = check(m, args, tmp)
+            rows.append(row)
+            print(f"{row['model']}: {'ok' if row['ok'] else 'FAIL'} {'; '.join(row['notes'])}",
+                  file=sys.stderr, flush=True)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        print("| model | aimc vs PyTorch | aimc vs onnxruntime | analog (race) vs PyTorch "
+              "| result |")
+        print("|---|---|---|---|---|")
+        f = lambda r, k: f"{r[k]:.1e}" if k in r else "–"
+        for r in rows:
+            print(f"| {r['model']} | {f(r, 'err_torch')} | {f(r, 'err_ort')} | "
+                  f"{f(r, 'err_analog')} | {'pass' if r['ok'] else '; '.join(r['notes'])} |")
+    sys.exit(0 if all(r["ok"] for r in rows) else 1)
+
+
+if __name__ == "__main__":
+    main()
