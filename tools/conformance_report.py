@@ -55,6 +55,18 @@ def main():
            f"- out of scope (the model uses an op aimc does not support): {counts['out of scope']}",
            f"- in scope: {in_scope}: **{counts['passed']} pass**, {counts['excluded']} excluded, "
            f"{counts['failed']} fail — **{rate:.1f} % pass**", ""]
+    zoo = os.path.join(ROOT, "docs", "results", "zoo.md")
+    if os.path.exists(zoo):
+        out += ["## Real models: the zoo", "",
+                "Standard architectures exported by PyTorch 1.13 with random weights "
+                "(`tools/export_zoo.py`), run by aimc and by onnxruntime-node 1.31 "
+                "(`tools/ort/run.js`) and compared with PyTorch's own output; `inspect`, "
+                "`estimate`, `run --arch` and `compile` run on each. Small versions of the same "
+                "architectures at opsets 13 and 17 are ctest fixtures (`tests/data/zoo`, "
+                "`tests/frontend/zoo_models_test.cpp`, and the placement test on every preset). "
+                "From `docs/results/zoo.md`:", ""]
+        with open(zoo) as f:
+            out += [line.rstrip("\n") for line in f] + [""]
     out += ["## Excluded cases", "", "Listed in `tests/conformance/excluded.txt`; they count "
             "against the pass rate.", "", "| case | reason |", "|---|---|"]
     out += [f"| {name} | {reason} |" for name, (status, reason) in sorted(cases.items())

@@ -16,6 +16,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -88,11 +89,16 @@ def check(model, args, tmp):
                 ("compile", [args.aimc, "compile", model, *arch, "-o",
                              os.path.join(tmp, name, "prog")])):
             rc, out, err = run(cmd)
+            chips = re.search(r"--chips (\d+)", err) if rc == 2 else None
+            if chips and what in ("estimate", "compile"):
+                # The model needs more chips than one: what `aimc` suggests is what a user runs.
+                row["chips"] = int(chips.group(1))
+                rc, out, err = run(cmd + ["--chips", chips.group(1)])
             if rc != 0:
                 fail(f"{what} exit {rc}: {err.strip().splitlines()[-1] if err.strip() else ''}")
             elif what == "estimate":
                 est = json.loads(out)
-                row["latency_us"] = est.get("latency_us", est.get("latency", {}).get("us"))
+                row["estimate"] = est
             elif what == "run --arch":
                 analog = np.load(os.path.join(tmp, name, "an", "output.npy"))
                 row["err_analog"] = rel_err(analog, want)
@@ -110,6 +116,8 @@ def main():
     ap.add_argument("--no-arch", action="store_true", help="skip estimate/run --arch/compile")
     ap.add_argument("--models", default="", help="comma-separated name filter")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--write", default="", help="also write the table, with how it was made, "
+                    "to this Markdown file (docs/results/zoo.md)")
     args = ap.parse_args()
     models = sorted(glob.glob(os.path.join(args.dir, "*.onnx")))
     if args.models:
@@ -126,14 +134,29 @@ def main():
                   file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(rows, indent=1))
+        lines = []
     else:
-        print("| model | aimc vs PyTorch | aimc vs onnxruntime | analog (race) vs PyTorch "
-              "| result |")
-        print("|---|---|---|---|---|")
+        lines = []
+        lines.append("| model | parameters | aimc vs PyTorch | aimc vs onnxruntime | "
+                     f"analog ({os.path.basename(args.arch)}) vs PyTorch | chips | result |")
+        lines.append("|---|---|---|---|---|---|---|")
         f = lambda r, k: f"{r[k]:.1e}" if k in r else "–"
         for r in rows:
-            print(f"| {r['model']} | {f(r, 'err_torch')} | {f(r, 'err_ort')} | "
-                  f"{f(r, 'err_analog')} | {'pass' if r['ok'] else '; '.join(r['notes'])} |")
+            result = "pass" if r["ok"] else "; ".join(n[:160] for n in r["notes"])
+            lines.append(f"| {r['model']} | {r.get('params', '–')} | {f(r, 'err_torch')} | "
+                         f"{f(r, 'err_ort')} | {f(r, 'err_analog')} | {r.get('chips', 1)} | "
+                         f"{result} |")
+        print("\n".join(lines))
+    if args.write and lines:
+        rel = os.path.relpath(args.dir, ROOT)
+        head = [f"Models in `{rel}`, checked by `/usr/bin/python3 tools/zoo_check.py {rel}`.",
+                "Errors are max |a - b| / max |b| over the output, for the stored input batch; "
+                "the analog column is one chip instance (seed 0) of the architecture, calibrated "
+                "on that batch, and shows how far device noise moves the output. `chips` is "
+                "the chip count `aimc estimate` and `aimc compile` needed (they say so and exit 2 "
+                "with fewer).", ""]
+        with open(args.write, "w") as out:
+            out.write("\n".join(head + lines) + "\n")
     sys.exit(0 if all(r["ok"] for r in rows) else 1)
 
 

@@ -30,7 +30,7 @@ const std::string kSource = AIMC_SOURCE_DIR;
 
 std::vector<std::string> model_paths() {
   std::vector<std::string> paths;
-  for (const char* dir : {"/models", "/tests/data/models"})
+  for (const char* dir : {"/models", "/tests/data/models", "/tests/data/zoo"})
     for (const auto& entry : fs::directory_iterator(kSource + dir))
       if (entry.path().extension() == ".onnx") paths.push_back(entry.path().string());
   std::sort(paths.begin(), paths.end());

@@ -1,7 +1,11 @@
 // Schemas and shape functions of the indexing and rearranging ops (ONNX semantics, opsets
-// 11-17): ScatterND, ScatterElements, GatherND, DepthToSpace, SpaceToDepth, OneHot, EyeLike.
+// 11-17): ScatterND, ScatterElements, GatherND, DepthToSpace, SpaceToDepth, OneHot, EyeLike,
+// TopK, Einsum.
+#include <map>
 #include <optional>
 #include <string>
+
+#include "aimc/ir/einsum.h"
 
 #include "aimc/ir/op_registry.h"
 
@@ -133,6 +137,60 @@ void infer_eye_like(Node& node) {
   set_output(node, dtype, x);
 }
 
+void infer_top_k(Node& node) {
+  std::optional<SymShape> x = shape_of(node, 0);
+  std::optional<DType> dtype = dtype_of(node, 0);
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    Value* out = node.output(i);
+    if (!out) continue;
+    out->dtype_known = i == 1 || dtype.has_value();
+    out->dtype = i == 1 ? DType::kI64 : dtype.value_or(DType::kF32);
+    out->shape = std::nullopt;
+    if (!x) continue;
+    auto rank = static_cast<int64_t>(x->size());
+    int64_t axis = node.attr_int("axis", -1);
+    if (axis < -rank || axis >= rank)
+      throw_bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, rank);
+    if (axis < 0) axis += rank;
+    SymShape shape = *x;
+    const Value* k = node.input(1);
+    shape[static_cast<size_t>(axis)] = k && k->is_constant() && k->constant.numel() == 1
+                                           ? Dim::of(k->constant.item_as_int(0))
+                                           : Dim{};
+    out->shape = shape;
+  }
+}
+
+void infer_einsum(Node& node) {
+  std::vector<std::optional<std::vector<int64_t>>> shapes;
+  bool all_known = true;
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    std::optional<SymShape> s = shape_of(node, i);
+    std::vector<int64_t> dims;
+    if (s)
+      for (const Dim& d : *s) {
+        if (!d.known()) all_known = false;
+        dims.push_back(d.known() ? d.value : 1);
+      }
+    else
+      all_known = false;
+    shapes.push_back(s ? std::optional<std::vector<int64_t>>(dims) : std::nullopt);
+  }
+  const std::string equation = node.attr_string("equation", "");
+  if (!all_known) {
+    // Parse once anyway, so that a malformed equation is reported at load time.
+    EinsumEquation::parse(node.describe(), equation, node.inputs.size());
+    return set_output(node, dtype_of(node, 0), std::nullopt);
+  }
+  std::vector<std::vector<int64_t>> known;
+  for (auto& s : shapes) known.push_back(*s);
+  EinsumPlan plan = EinsumEquation::parse(node.describe(), equation, node.inputs.size())
+                        .plan(node.describe(), known);
+  SymShape out;
+  for (int64_t d : plan.output_dims) out.push_back(Dim::of(d));
+  set_output(node, dtype_of(node, 0), out);
+}
+
 OpSchema schema(std::string name, int min_inputs, int max_inputs, std::vector<AttrSpec> attrs,
                 ShapeFn infer, std::string description) {
   OpSchema s;
@@ -178,6 +236,17 @@ void register_indexing_ops(OpRegistry& registry) {
                       {{"dtype", T::kInt, false, "ONNX dtype code (default: the input's)"},
                        {"k", T::kInt, false, "diagonal offset (default 0)"}},
                       infer_eye_like, "a 2-D tensor with ones on the k-th diagonal, zeros else"));
+  OpSchema top_k =
+      schema("TopK", 2, 2,
+             {{"axis", T::kInt, false, "axis to select along (default -1)"},
+              {"largest", T::kInt, false, "1 (default): the largest, 0: smallest"},
+              {"sorted", T::kInt, false, "1 (default): in order (always done)"}},
+             infer_top_k, "the k largest (or smallest) elements along an axis and their indices");
+  top_k.max_outputs = 2;
+  registry.add(std::move(top_k));
+  registry.add(schema(
+      "Einsum", 1, -1, {{"equation", T::kString, true, "Einstein summation, e.g. bij,bjk->bik"}},
+      infer_einsum, "sums of products of the inputs over the labels the equation contracts"));
 }
 
 }  // namespace aimc::ir

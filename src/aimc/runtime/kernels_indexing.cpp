@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "aimc/ir/einsum.h"
 #include "aimc/runtime/kernel.h"
 
 namespace aimc::runtime {
@@ -361,9 +362,136 @@ std::vector<Tensor> eye_like_kernel(const Node& node, const std::vector<Tensor>&
   return {out};
 }
 
+// TopK: x [..], k [1] -> values, indices (int64) with k along axis; largest first (smallest
+// with largest = 0), equal values in index order, as onnxruntime orders them.
+std::vector<Tensor> top_k_kernel(const Node& node, const std::vector<Tensor>& inputs) {
+  const Tensor& x = inputs[0];
+  const Tensor& k_t = inputs[1];
+  if (k_t.numel() != 1) throw_bad_input("{}: K must hold one value", node.describe());
+  int64_t k = k_t.item_as_int(0);
+  if (x.rank() == 0) throw_bad_input("{}: input must have rank 1 or more", node.describe());
+  int64_t axis = node.attr_int("axis", -1);
+  if (axis < -x.rank() || axis >= x.rank())
+    throw_bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, x.rank());
+  if (axis < 0) axis += x.rank();
+  int64_t n = x.shape()[static_cast<size_t>(axis)];
+  if (k < 0 || k > n)
+    throw_bad_input("{}: K = {} is outside [0, {}] for axis {}", node.describe(), k, n, axis);
+  bool largest = node.attr_int("largest", 1) != 0;
+  Shape out_shape = x.shape();
+  out_shape[static_cast<size_t>(axis)] = k;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= x.shape()[static_cast<size_t>(d)];
+  for (int64_t d = axis + 1; d < x.rank(); ++d) inner *= x.shape()[static_cast<size_t>(d)];
+  Tensor values(x.dtype(), out_shape);
+  Tensor indices(DType::kI64, out_shape);
+  if (x.dtype() == DType::kBool || x.dtype() == DType::kF16)
+    throw_bad_input("{}: dtype {} is unsupported by TopK", node.describe(), dtype_name(x.dtype()));
+  dispatch_typed(node, x.dtype(), Reduction::kNone, [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = reinterpret_cast<const T*>(x.raw());
+    T* vo = reinterpret_cast<T*>(values.raw());
+    int64_t* io = indices.data<int64_t>();
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        const T* line = src + o * n * inner + i;
+        for (int64_t j = 0; j < n; ++j) order[static_cast<size_t>(j)] = j;
+        auto before = [&](int64_t a, int64_t b) {
+          T va = line[a * inner], vb = line[b * inner];
+          if (va != vb) return largest ? va > vb : va < vb;
+          return a < b;
+        };
+        std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+        for (int64_t j = 0; j < k; ++j) {
+          int64_t at = (o * k + j) * inner + i;
+          io[at] = order[static_cast<size_t>(j)];
+          vo[at] = line[order[static_cast<size_t>(j)] * inner];
+        }
+      }
+  });
+  std::vector<Tensor> out{values, indices};
+  out.resize(std::min(out.size(), node.outputs.size()));
+  return out;
+}
+
+// Einsum: every output element is the sum, over the contracted labels, of the product of the
+// operands' elements (accumulated in double for floats, in the dtype for integers).
+std::vector<Tensor> einsum_kernel(const Node& node, const std::vector<Tensor>& inputs) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const Tensor& t : inputs) {
+    if (t.dtype() != inputs[0].dtype())
+      throw_bad_input("{}: operands have different dtypes {} and {}", node.describe(),
+                      dtype_name(inputs[0].dtype()), dtype_name(t.dtype()));
+    shapes.push_back(t.shape());
+  }
+  ir::EinsumPlan plan =
+      ir::EinsumEquation::parse(node.describe(), node.attr_string("equation", ""), inputs.size())
+          .plan(node.describe(), shapes);
+  Tensor out(inputs[0].dtype(), plan.output_dims);
+  auto odometer = [&](const std::vector<int>& labels, std::vector<int64_t>& pos,
+                      std::vector<int64_t>& offsets) {
+    // Advances pos over labels (last fastest); keeps offsets[o] in step. False when done.
+    for (size_t d = labels.size(); d-- > 0;) {
+      auto label = static_cast<size_t>(labels[d]);
+      for (size_t o = 0; o < offsets.size(); ++o) offsets[o] += plan.strides[o][label];
+      if (++pos[d] < plan.label_sizes[label]) return true;
+      for (size_t o = 0; o < offsets.size(); ++o) offsets[o] -= pos[d] * plan.strides[o][label];
+      pos[d] = 0;
+    }
+    return false;
+  };
+  for (int id : plan.summed_labels)
+    if (plan.label_sizes[static_cast<size_t>(id)] == 0) {
+      std::memset(out.raw(), 0, out.nbytes());
+      return {out};
+    }
+  if (out.numel() == 0) return {out};
+  auto compute = [&](auto tag) {
+    using T = decltype(tag);
+    using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+    T* dst = reinterpret_cast<T*>(out.raw());
+    std::vector<const T*> src;
+    for (const Tensor& t : inputs) src.push_back(reinterpret_cast<const T*>(t.raw()));
+    std::vector<int64_t> opos(plan.output_labels.size(), 0), base(inputs.size(), 0);
+    int64_t at = 0;
+    do {
+      std::vector<int64_t> spos(plan.summed_labels.size(), 0), offsets = base;
+      Acc sum = 0;
+      do {
+        Acc product = 1;
+        for (size_t o = 0; o < src.size(); ++o)
+          product = static_cast<Acc>(product * static_cast<Acc>(src[o][offsets[o]]));
+        sum = static_cast<Acc>(sum + product);
+      } while (odometer(plan.summed_labels, spos, offsets));
+      dst[at++] = static_cast<T>(sum);
+    } while (odometer(plan.output_labels, opos, base));
+  };
+  switch (inputs[0].dtype()) {
+    case DType::kF32:
+      compute(float{});
+      break;
+    case DType::kF64:
+      compute(double{});
+      break;
+    case DType::kI64:
+      compute(int64_t{});
+      break;
+    case DType::kI32:
+      compute(int32_t{});
+      break;
+    default:
+      throw_bad_input("{}: dtype {} is unsupported by Einsum", node.describe(),
+                      dtype_name(inputs[0].dtype()));
+  }
+  return {out};
+}
+
 }  // namespace
 
 void register_indexing_kernels(KernelRegistry& registry) {
+  registry.add("TopK", top_k_kernel);
+  registry.add("Einsum", einsum_kernel);
   registry.add("ScatterND", scatter_nd_kernel);
   registry.add("ScatterElements", scatter_elements_kernel);
   registry.add("GatherND", gather_nd_kernel);
