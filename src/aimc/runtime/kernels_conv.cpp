@@ -105,27 +105,42 @@ void im2col(const float* x, int64_t sample_stride, int64_t samples, const Window
 }
 
 // One output plane of a convolution with a single input channel:
-// x[D, H, W] * kernel[kd, kh, kw] -> y[od, oh, ow]
-void direct_conv_plane(const float* x, const float* kernel, const Window3d& w, float* y) {
+// x[D, H, W] * kernel[kd, kh, kw] -> y[od, oh, ow]. Each output row accumulates the taps in
+// (kz, ky, kx) order, a tap at a time over the run of outputs whose input lies inside the
+// plane, so the inner loop is a contiguous (stride 1) or strided multiply-add the compiler
+// vectorises (8 lanes where the CPU has AVX2); every output element sums its taps in the same
+// order as a per-element loop, so both clones give the same bits.
+__attribute__((target_clones("avx2", "default"))) void direct_conv_plane(const float* x,
+                                                                         const float* kernel,
+                                                                         const Window3d& w,
+                                                                         float* y) {
+  const int64_t sx = w.stride[2], dx = w.dilation[2], px = w.pad_begin[2];
   for (int64_t oz = 0; oz < w.out[0]; ++oz) {
     for (int64_t oy = 0; oy < w.out[1]; ++oy) {
-      for (int64_t ox = 0; ox < w.out[2]; ++ox) {
-        float sum = 0.0f;
-        for (int64_t kz = 0; kz < w.kernel[0]; ++kz) {
-          int64_t iz = w.input_pos(0, oz, kz);
-          if (!w.inside(0, iz)) continue;
-          for (int64_t ky = 0; ky < w.kernel[1]; ++ky) {
-            int64_t iy = w.input_pos(1, oy, ky);
-            if (!w.inside(1, iy)) continue;
-            const float* x_row = x + (iz * w.in[1] + iy) * w.in[2];
-            const float* k_row = kernel + (kz * w.kernel[1] + ky) * w.kernel[2];
-            for (int64_t kx = 0; kx < w.kernel[2]; ++kx) {
-              int64_t ix = w.input_pos(2, ox, kx);
-              if (w.inside(2, ix)) sum += x_row[ix] * k_row[kx];
+      float* y_row = y + (oz * w.out[1] + oy) * w.out[2];
+      std::fill(y_row, y_row + w.out[2], 0.0f);
+      for (int64_t kz = 0; kz < w.kernel[0]; ++kz) {
+        int64_t iz = w.input_pos(0, oz, kz);
+        if (!w.inside(0, iz)) continue;
+        for (int64_t ky = 0; ky < w.kernel[1]; ++ky) {
+          int64_t iy = w.input_pos(1, oy, ky);
+          if (!w.inside(1, iy)) continue;
+          const float* x_row = x + (iz * w.in[1] + iy) * w.in[2];
+          const float* k_row = kernel + (kz * w.kernel[1] + ky) * w.kernel[2];
+          for (int64_t kx = 0; kx < w.kernel[2]; ++kx) {
+            // Outputs ox with 0 <= ox * sx - px + kx * dx < in: [lo, hi).
+            int64_t offset = kx * dx - px;
+            int64_t lo = offset >= 0 ? 0 : (-offset + sx - 1) / sx;
+            int64_t hi = w.in[2] - offset <= 0 ? 0 : (w.in[2] - offset + sx - 1) / sx;
+            hi = std::min(hi, w.out[2]);
+            const float k = k_row[kx];
+            if (sx == 1) {
+              for (int64_t ox = lo; ox < hi; ++ox) y_row[ox] += x_row[ox + offset] * k;
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) y_row[ox] += x_row[ox * sx + offset] * k;
             }
           }
         }
-        y[(oz * w.out[1] + oy) * w.out[2] + ox] = sum;
       }
     }
   }

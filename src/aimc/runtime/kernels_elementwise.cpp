@@ -4,6 +4,8 @@
 // hardware (and ONNX Runtime) instead of invoking undefined behaviour; integer Div truncates
 // toward zero like the ONNX reference implementation. f16 is computed in float and rounded
 // back (see with_f16_as_f32).
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -496,8 +498,35 @@ std::vector<Tensor> erf_kernel(const ir::Node& node, const Inputs& inputs) {
 std::vector<Tensor> tanh_kernel(const ir::Node& node, const Inputs& inputs) {
   return float_unary(node, inputs, [](auto x) { return std::tanh(x); });
 }
+// f32 Sigmoid 8 lanes at a time through libmvec's AVX2 expf (_ZGVdN8v_expf, a few ulp, as
+// GELU's erf in kernels_norm.cpp). Returns where it stopped: `begin` without AVX2, else after
+// the last full group of 8. Blocks start at multiples of 8, so results do not depend on the
+// thread count.
+extern "C" __attribute__((target("avx2"))) __m256 _ZGVdN8v_expf(__m256 x);
+
+__attribute__((target("avx2"))) int64_t sigmoid_avx2_impl(const float* x, float* y, int64_t begin,
+                                                          int64_t end) {
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  int64_t i = begin;
+  for (; i + 8 <= end; i += 8) {
+    __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(zero, _mm256_loadu_ps(x + i)));
+    _mm256_storeu_ps(y + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+  }
+  return i;
+}
+
 std::vector<Tensor> sigmoid_kernel(const ir::Node& node, const Inputs& inputs) {
-  return float_unary(node, inputs, [](auto x) { return sigmoid(x); });
+  const Tensor& x = input(node, inputs, 0);
+  if (x.dtype() != DType::kF32) return float_unary(node, inputs, [](auto v) { return sigmoid(v); });
+  static const bool has_avx2 = __builtin_cpu_supports("avx2");
+  Tensor out(DType::kF32, x.shape());
+  const float* px = x.data<float>();
+  float* po = out.data<float>();
+  for_blocks(x.numel(), [&](int64_t begin, int64_t end) {
+    int64_t i = has_avx2 ? sigmoid_avx2_impl(px, po, begin, end) : begin;
+    for (; i < end; ++i) po[i] = sigmoid(px[i]);
+  });
+  return {out};
 }
 std::vector<Tensor> exp_kernel(const ir::Node& node, const Inputs& inputs) {
   return float_unary(node, inputs, [](auto x) { return std::exp(x); });
