@@ -12,7 +12,6 @@ Run: /usr/bin/python3 bench/zoo_vs_onnxruntime.py [DIR] [--repeat 5] [--threads 
      [--models a,b]   (needs tools/ort: cd tools/ort && npm install --ignore-scripts)
 """
 import argparse
-import glob
 import json
 import math
 import os
@@ -20,6 +19,8 @@ import subprocess
 import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from zoo_check import zoo_models  # noqa: E402  (the same model selection as the check)
 
 
 def input_name(aimc, model):
@@ -36,12 +37,7 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--models", default="")
     args = ap.parse_args()
-    models = sorted(glob.glob(os.path.join(args.dir, "*.onnx")))
-    if args.models:
-        keep = args.models.split(",")
-        models = [m for m in models if any(k in os.path.basename(m) for k in keep)]
-    if not models:
-        sys.exit(f"zoo_vs_onnxruntime: no models in {args.dir} (run tools/export_zoo.py)")
+    models = zoo_models(args.dir, args.models, "zoo_vs_onnxruntime")
     threads = [int(t) for t in args.threads.split(",")]
     print("| model | " + " | ".join(f"aimc / onnxruntime, {t} thread{'s' if t > 1 else ''}"
                                      for t in threads) + " |")

@@ -26,6 +26,18 @@ import numpy as np
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
+def zoo_models(folder, names, tool):
+    """The .onnx files in `folder` whose name contains one of the comma-separated `names`
+    (all when empty); exits naming `tool` when there are none."""
+    models = sorted(glob.glob(os.path.join(folder, "*.onnx")))
+    if names:
+        keep = names.split(",")
+        models = [m for m in models if any(k in os.path.basename(m) for k in keep)]
+    if not models:
+        sys.exit(f"{tool}: no .onnx files in {folder} (run tools/export_zoo.py)")
+    return models
+
+
 def run(cmd, timeout=1800):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
@@ -119,12 +131,7 @@ def main():
     ap.add_argument("--write", default="", help="also write the table, with how it was made, "
                     "to this Markdown file (docs/results/zoo.md)")
     args = ap.parse_args()
-    models = sorted(glob.glob(os.path.join(args.dir, "*.onnx")))
-    if args.models:
-        keep = args.models.split(",")
-        models = [m for m in models if any(k in os.path.basename(m) for k in keep)]
-    if not models:
-        sys.exit(f"zoo_check: no .onnx files in {args.dir} (run tools/export_zoo.py)")
+    models = zoo_models(args.dir, args.models, "zoo_check")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for m in models:

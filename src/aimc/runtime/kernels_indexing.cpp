@@ -1,7 +1,8 @@
 // Kernels of the indexing and rearranging ops (ONNX semantics, opsets 11-17): ScatterND,
-// ScatterElements, GatherND, DepthToSpace, SpaceToDepth, OneHot, EyeLike. Index errors (out of
-// range, wrong dtype or shape) are the user's and name the node. Scatters apply their updates
-// in index order, so with reduction "none" the last duplicate wins, as in the ONNX reference.
+// ScatterElements, GatherND, DepthToSpace, SpaceToDepth, OneHot, EyeLike, TopK, Einsum. Index
+// errors (out of range, wrong dtype or shape) are the user's and name the node. Scatters apply
+// their updates in index order, so with reduction "none" the last duplicate wins, as in the ONNX
+// reference.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "aimc/ir/einsum.h"
 #include "aimc/runtime/kernel.h"
+#include "aimc/runtime/nn_kernels.h"
 
 namespace aimc::runtime {
 namespace {
@@ -163,10 +165,7 @@ std::vector<Tensor> scatter_elements_kernel(const Node& node, const std::vector<
   if (updates.dtype() != data.dtype())
     throw_bad_input("{}: updates are {} but data is {}", node.describe(),
                     dtype_name(updates.dtype()), dtype_name(data.dtype()));
-  int64_t axis = node.attr_int("axis", 0);
-  if (axis < -data.rank() || axis >= data.rank())
-    throw_bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, data.rank());
-  if (axis < 0) axis += data.rank();
+  int64_t axis = nn::normalize_axis(node, node.attr_int("axis", 0), data.rank());
   for (size_t d = 0; d < data.shape().size(); ++d)
     if (static_cast<int64_t>(d) != axis && indices_t.shape()[d] > data.shape()[d])
       throw_bad_input("{}: indices {} exceed data {} along axis {}", node.describe(),
@@ -309,10 +308,7 @@ std::vector<Tensor> one_hot_kernel(const Node& node, const std::vector<Tensor>& 
   auto depth = static_cast<int64_t>(depth_t.item_as_double(0));
   if (depth < 1) throw_bad_input("{}: depth must be positive, not {}", node.describe(), depth);
   int64_t rank = indices_t.rank() + 1;
-  int64_t axis = node.attr_int("axis", -1);
-  if (axis < -rank || axis >= rank)
-    throw_bad_input("{}: axis {} is out of range for output rank {}", node.describe(), axis, rank);
-  if (axis < 0) axis += rank;
+  int64_t axis = nn::normalize_axis(node, node.attr_int("axis", -1), rank);
   Shape out_shape = indices_t.shape();
   out_shape.insert(out_shape.begin() + axis, depth);
   Tensor out(values.dtype(), out_shape);
@@ -370,10 +366,7 @@ std::vector<Tensor> top_k_kernel(const Node& node, const std::vector<Tensor>& in
   if (k_t.numel() != 1) throw_bad_input("{}: K must hold one value", node.describe());
   int64_t k = k_t.item_as_int(0);
   if (x.rank() == 0) throw_bad_input("{}: input must have rank 1 or more", node.describe());
-  int64_t axis = node.attr_int("axis", -1);
-  if (axis < -x.rank() || axis >= x.rank())
-    throw_bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, x.rank());
-  if (axis < 0) axis += x.rank();
+  int64_t axis = nn::normalize_axis(node, node.attr_int("axis", -1), x.rank());
   int64_t n = x.shape()[static_cast<size_t>(axis)];
   if (k < 0 || k > n)
     throw_bad_input("{}: K = {} is outside [0, {}] for axis {}", node.describe(), k, n, axis);

@@ -148,6 +148,7 @@ enum class CellKind { kLstm, kGru, kRnn };
 struct Problem {
   CellKind cell;
   int64_t gates, dirs, hidden, seq, batch, input;
+  bool reverse;  // direction = reverse (a bidirectional node's second direction is reverse too)
   bool layout1;
   float clip;  // +inf when absent
   std::vector<int64_t> lengths;
@@ -182,6 +183,7 @@ Problem make_problem(const ir::Node& node, const std::vector<Tensor>& inputs, Ce
   p.gates = cell == CellKind::kLstm ? 4 : cell == CellKind::kGru ? 3 : 1;
   std::string direction = node.attr_string("direction", "forward");
   p.dirs = direction == "bidirectional" ? 2 : 1;
+  p.reverse = direction == "reverse";
   p.hidden = node.require_int("hidden_size");
   p.layout1 = node.attr_int("layout", 0) == 1;
   p.clip = node.has_attr("clip") ? static_cast<float>(node.attr_float("clip", 0))
@@ -254,16 +256,16 @@ std::vector<Tensor> recurrent_kernel(const ir::Node& node, const std::vector<Ten
       cell == CellKind::kLstm ? state_input(node, inputs, 6, p, "initial_c") : std::vector<float>();
   bool input_forget = cell == CellKind::kLstm && node.attr_int("input_forget", 0) != 0;
   bool linear_before_reset = cell == CellKind::kGru && node.attr_int("linear_before_reset", 0) != 0;
-  std::string direction = node.attr_string("direction", "forward");
 
   // Y as [T][dirs][B][H] (zeros past each sequence's length).
   std::vector<float> y(static_cast<size_t>(T * p.dirs * B * H), 0.0f);
   std::vector<float> xw(static_cast<size_t>(T * B * GH));
   std::vector<float> hr(static_cast<size_t>(B * GH));
   std::vector<float> rh(static_cast<size_t>(B * H));  // GRU: r.h, then (r.h) Rh'
+  std::vector<float> product(cell == CellKind::kGru ? static_cast<size_t>(B * H) : 0);
   std::vector<float> gate(static_cast<size_t>(B * GH));
   for (int64_t d = 0; d < p.dirs; ++d) {
-    bool reverse = direction == "reverse" || d == 1;
+    bool reverse = p.reverse || d == 1;
     const float* w = inputs[1].data<float>() + d * GH * I;
     const float* r = inputs[2].data<float>() + d * GH * H;
     const float* wb = bias.is_valid() ? bias.data<float>() + d * 2 * GH : nullptr;
@@ -311,7 +313,6 @@ std::vector<Tensor> recurrent_kernel(const ir::Node& node, const std::vector<Ten
                                     : g[H + k] * hb[k];
         }
         if (!linear_before_reset) {
-          std::vector<float> product(static_cast<size_t>(B * H));
           sgemm(false, true, B, H, H, 1.0f, rh.data(), r + 2 * H * H, 0.0f, product.data());
           for (int64_t b = 0; b < B; ++b)
             for (int64_t k = 0; k < H; ++k)

@@ -12,9 +12,9 @@
 
 namespace aimc::runtime::nn {
 
-void register_linalg_kernels(KernelRegistry& registry);  // MatMul, matmul, Gemm, linear
-void register_conv_kernels(KernelRegistry& registry);    // Conv, conv, pooling
-void register_norm_kernels(KernelRegistry& registry);    // normalisations, softmax, gelu
+void register_linalg_kernels(KernelRegistry& registry);     // MatMul, matmul, Gemm, linear
+void register_conv_kernels(KernelRegistry& registry);       // Conv, conv, pooling
+void register_norm_kernels(KernelRegistry& registry);       // normalisations, softmax, gelu
 void register_recurrent_kernels(KernelRegistry& registry);  // LSTM, GRU, RNN
 
 // c[m, n] = alpha * op(a) * op(b) + beta * c with contiguous row-major operands
