@@ -2,6 +2,9 @@
 // same run: one-shot mode (dac_bits = in_bits - 1, one slice) and bit-serial ISAAC-like mode
 // (1-bit DAC, 2-bit cells, 8-bit operands). The engine's fair target is sgemm's rate divided
 // by its partial products (phases x steps x slices), as it computes every read.
+// Then presets/race.yaml's crossbar (1-bit DAC, 2-bit cells, 10-bit ADC) with its device
+// noise in both read-noise modes, and the rate of RngStream::fill_fast_normal against sgemm's
+// MAC rate (exact mode draws one normal per read of every column).
 // Usage: crossbar_bench [threads]
 #include <cblas.h>
 
@@ -62,6 +65,28 @@ struct Mode {
   bool allow_merge;
 };
 
+aimc::arch::ModelConfig model(const char* name, double sigma) {
+  aimc::arch::ModelConfig config;
+  config.model = name;
+  config.params["sigma"] = sigma;
+  return config;
+}
+
+// presets/race.yaml's crossbar: programming noise 0.02, proportional read noise 0.01.
+aimc::arch::Architecture race_like(aimc::arch::ReadNoiseMode mode, bool read_noise) {
+  aimc::arch::Architecture a;
+  a.input.dac_bits = 1;
+  a.array.cell_bits = 2;
+  a.adc.bits = 10;
+  a.adc.model.model = "uniform";
+  a.array.g_min = 1e-6;
+  a.array.g_max = 1e-4;
+  a.device.programming = model("constant", 0.02);
+  if (read_noise) a.device.read = model("proportional", 0.01);
+  a.device.read_mode = mode;
+  return a;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,5 +125,38 @@ int main(int argc, char** argv) {
                   rate / sgemm_rate * partial_products);
     }
   }
+  // The race-like paths on a ViT-sized layer (M = tokens x images).
+  const Shape shape{1700, 64, 192};
+  Tensor x = random_matrix(shape.M, shape.K, 1), w = random_matrix(shape.K, shape.N, 2);
+  const double macs = double(shape.M) * shape.K * shape.N;
+  const double sgemm_rate = macs / sgemm_seconds(x, w);
+  std::printf("race-like, M=%ld K=%ld N=%ld (ratio: engine MAC/s / sgemm MAC/s)\n", long(shape.M),
+              long(shape.K), long(shape.N));
+  using aimc::arch::ReadNoiseMode;
+  struct RaceMode {
+    const char* name;
+    ReadNoiseMode mode;
+    bool read_noise;
+  };
+  for (RaceMode mode : {RaceMode{"programming noise only", ReadNoiseMode::kExact, false},
+                        RaceMode{"read noise, exact", ReadNoiseMode::kExact, true},
+                        RaceMode{"read noise, aggregated", ReadNoiseMode::kAggregated, true}}) {
+    aimc::analog::CrossbarLayer layer(race_like(mode.mode, mode.read_noise), w, Tensor(),
+                                      {1, 0, "bench"});
+    const double rate = macs / seconds_per_call([&] { layer.forward(x, 0); });
+    std::printf("  %-38s %.3f GMAC/s  ratio %.4f%s\n", mode.name, rate * 1e-9, rate / sgemm_rate,
+                layer.reads_merged() ? "  (reads merged)" : "");
+  }
+  // One normal per read of every column: normals per second against sgemm's MACs per second.
+  const aimc::RngStream stream(1, 0, "bench", "read");
+  std::vector<float> normals(1 << 16);
+  uint64_t next = 0;
+  const double normal_rate =
+      double(normals.size()) / seconds_per_call([&] {
+        stream.fill_fast_normal(next, int64_t(normals.size()), normals.data());
+        next += normals.size();
+      });
+  std::printf("fill_fast_normal: %.3f G normals/s (single thread), %.4f per sgemm MAC/s\n",
+              normal_rate * 1e-9, normal_rate / sgemm_rate);
   return 0;
 }

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "aimc/analog/acam.h"
@@ -520,6 +522,52 @@ TEST(AcamComposite, LogMatmulEqualsItsTableCompositionAndIsCloseToMatmul) {
       }
     }
   }
+}
+
+// The product table (one read per product) against the searches it replaces: the same floats
+// with zeros, magnitudes below the log range, infinities and both signs; NaN operands fall
+// back to the searches (and propagate); noisy units give no table.
+TEST(AcamComposite, LogMatmulProductTableEqualsTheSearches) {
+  AcamUnit log_unit(AcamFunction::kLog, 1e-3, 4, make_config(8, 8));
+  AcamUnit exp_unit(AcamFunction::kExp, -14, 3, make_config(8, 8));
+  const LogProductTable products(log_unit, exp_unit);
+  ASSERT_TRUE(products.valid());
+  EXPECT_EQ(products.codes(), 256);
+  const int64_t batch = 3, M = 5, K = 19, N = 7;
+  Tensor a = random_tensor({batch, M, K}, -4, 4, 18);
+  Tensor b = random_tensor({batch, K, N}, -4, 4, 19);
+  a.data<float>()[3] = 0.0f;
+  a.data<float>()[10] = -1e-5f;
+  b.data<float>()[5] = 1e-4f;
+  b.data<float>()[6] = -0.0f;
+  b.data<float>()[40] = std::numeric_limits<float>::infinity();
+  const Tensor searched = acam_log_matmul(a, b, log_unit, exp_unit, 11);
+  const Tensor tabled = acam_log_matmul(a, b, log_unit, exp_unit, 11, &products);
+  ASSERT_EQ(tabled.shape(), searched.shape());
+  for (int64_t i = 0; i < searched.numel(); ++i)
+    EXPECT_EQ(std::bit_cast<uint32_t>(tabled.data<float>()[i]),
+              std::bit_cast<uint32_t>(searched.data<float>()[i]))
+        << "output " << i;
+  // Each product by hand from the two tables.
+  const double la = log_unit.table()[log_unit.code_of(std::fabs(double(a.data<float>()[0])))];
+  const double lb = log_unit.table()[log_unit.code_of(std::fabs(double(b.data<float>()[0])))];
+  EXPECT_EQ(products.product(log_unit.code_of(std::fabs(double(a.data<float>()[0]))),
+                             log_unit.code_of(std::fabs(double(b.data<float>()[0])))),
+            exp_unit.table()[exp_unit.code_of(la + lb)]);
+
+  a.data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
+  const Tensor with_nan = acam_log_matmul(a, b, log_unit, exp_unit, 11, &products);
+  EXPECT_TRUE(std::isnan(with_nan.data<float>()[0]));
+  const Tensor with_nan_searched = acam_log_matmul(a, b, log_unit, exp_unit, 11);
+  for (int64_t i = 0; i < searched.numel(); ++i) {
+    const float x = with_nan.data<float>()[i], y = with_nan_searched.data<float>()[i];
+    EXPECT_TRUE(std::isnan(x) ? std::isnan(y) : x == y) << "output " << i;
+  }
+
+  AcamUnit noisy_log(AcamFunction::kLog, 1e-3, 4, make_config(8, 8, AcamEncoding::kGray, 0, 0.005));
+  EXPECT_FALSE(LogProductTable(noisy_log, exp_unit).valid());
+  AcamUnit wide_log(AcamFunction::kLog, 1e-3, 4, make_config(12, 12));
+  EXPECT_FALSE(LogProductTable(wide_log, exp_unit).valid());  // 4096 codes: searches
 }
 
 TEST(AcamComposite, LogMatmulNoiseDoesNotDependOnBatching) {

@@ -429,8 +429,83 @@ Tensor acam_layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
 // a[batch, m, k]; ln|a[batch, m, k]| is searched once at 3p with n = 0; ln|b[batch, k, n]| once
 // at 3p + 1 with g of a[batch, 0, k]. Every search gets its own counter, and splitting the
 // batch dims (first_element advanced by M·K per batch) reproduces the same numbers.
+LogProductTable::LogProductTable(const AcamUnit& log_unit, const AcamUnit& exp_unit) {
+  const std::optional<AcamUnit::Lookup> log_lookup = log_unit.lookup();
+  const std::optional<AcamUnit::Lookup> exp_lookup = exp_unit.lookup();
+  if (!log_lookup || !exp_lookup || log_lookup->codes > kMaxCodes ||
+      exp_lookup->codes > std::numeric_limits<uint16_t>::max() + 1)
+    return;
+  const int codes = log_lookup->codes;
+  log_lookup_ = *log_lookup;
+  exp_table_.assign(exp_lookup->table, exp_lookup->table + exp_lookup->codes);
+  pair_codes_.resize(static_cast<size_t>(codes) * codes);
+  parallel_for(0, codes, 1, [&](int64_t ca) {
+    for (int cb = 0; cb < codes; ++cb) {
+      // ln values are finite (the log unit's range starts above 0), so is their sum.
+      const double x = log_lookup->table[ca] + log_lookup->table[cb];
+      pair_codes_[static_cast<size_t>(ca) * codes + cb] =
+          static_cast<uint16_t>(exp_lookup->code(x));
+    }
+  });
+  codes_ = codes;
+}
+
+namespace {
+
+// acam_log_matmul with a valid product table: codes and signs per operand element (b's
+// transposed to [batch, N, K] so that a product's K terms are contiguous), then per output
+// Σ_k sign · product(code_a, code_b) in k order. A zero operand (sign 0) adds sign · product =
+// ±0, which leaves the sum as the search path's `continue` does. The caller takes this path
+// only when no operand is NaN.
+Tensor log_matmul_by_table(const Tensor& a, const Tensor& b, const LogProductTable& products,
+                           double zero_below, Tensor y) {
+  const int64_t M = a.dim(-2), K = a.dim(-1), N = b.dim(-1);
+  const int64_t batches = y.numel() / (M * N);
+  std::vector<uint16_t> code_a(a.numel()), code_b(b.numel());
+  std::vector<int8_t> sign_a(a.numel()), sign_b(b.numel());
+  auto encode = [&](float v, uint16_t& code, int8_t& sign) {
+    const double magnitude = std::fabs(static_cast<double>(v));
+    const bool zero = magnitude < zero_below;
+    sign = zero ? 0 : (v < 0 ? -1 : 1);
+    code = zero ? 0 : static_cast<uint16_t>(products.log_code(magnitude));
+  };
+  const float* av = a.data<float>();
+  const float* bv = b.data<float>();
+  parallel_for(0, a.numel(), kElementGrain,
+               [&](int64_t i) { encode(av[i], code_a[i], sign_a[i]); });
+  parallel_for(0, b.numel(), kElementGrain, [&](int64_t i) {  // [batch, k, n] -> [batch, n, k]
+    const int64_t batch = i / (K * N), k = (i / N) % K, n = i % N;
+    const int64_t t = (batch * N + n) * K + k;
+    encode(bv[i], code_b[t], sign_b[t]);
+  });
+  const uint16_t* pair_codes = products.pair_codes();
+  const double* exp_table = products.exp_table();
+  const int64_t codes = products.codes();
+  float* out = y.data<float>();
+  parallel_for(0, batches * M, std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, K * N)),
+               [&](int64_t row) {
+                 const int64_t batch = row / M;
+                 const uint16_t* ca = code_a.data() + row * K;
+                 const int8_t* sa = sign_a.data() + row * K;
+                 for (int64_t n = 0; n < N; ++n) {
+                   const uint16_t* cb = code_b.data() + (batch * N + n) * K;
+                   const int8_t* sb = sign_b.data() + (batch * N + n) * K;
+                   double acc = 0;
+                   for (int64_t k = 0; k < K; ++k) {
+                     const int sign = sa[k] * sb[k];
+                     acc += sign * exp_table[pair_codes[ca[k] * codes + cb[k]]];
+                   }
+                   out[row * N + n] = static_cast<float>(acc);
+                 }
+               });
+  return y;
+}
+
+}  // namespace
+
 Tensor acam_log_matmul(const Tensor& a, const Tensor& b, const AcamUnit& log_unit,
-                       const AcamUnit& exp_unit, int64_t first_element) {
+                       const AcamUnit& exp_unit, int64_t first_element,
+                       const LogProductTable* products) {
   constexpr const char* kOp = "acam_log_matmul";
   check_float_input(a, kOp, "a");
   check_float_input(b, kOp, "b");
@@ -454,6 +529,16 @@ Tensor acam_log_matmul(const Tensor& a, const Tensor& b, const AcamUnit& log_uni
 
   // ln|v| per operand element, or NaN-free "zero" marks for |v| below the log unit's range.
   const double zero_below = log_unit.lo();
+  if (products && products->valid()) {
+    AIMC_ASSERT(products->codes() == static_cast<int>(log_unit.table().size()),
+                "{}: the product table was built for other units", kOp);
+    auto no_nan = [](const Tensor& t) {
+      for (float v : t.values<float>())
+        if (std::isnan(v)) return false;
+      return true;
+    };
+    if (no_nan(a) && no_nan(b)) return log_matmul_by_table(a, b, *products, zero_below, y);
+  }
   auto log_operand = [&](const Tensor& t, int64_t rows, int64_t cols, bool is_a) {
     std::vector<double> logs(static_cast<size_t>(t.numel()));
     std::vector<int8_t> signs(static_cast<size_t>(t.numel()));

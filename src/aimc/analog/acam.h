@@ -113,7 +113,41 @@ Tensor acam_layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
 // a[..., M, K] x b[..., K, N] (same batch dims, no broadcasting) with every product
 // a·b = sgn(a)·sgn(b)·exp(ln|a| + ln|b|): ln on log_unit, exp on exp_unit, sums digital.
 // Zeros (|v| below log_unit.lo()) contribute 0.
+//
+// `products` (optional) must have been built from the same two units; when it is valid, each
+// product is one read of it instead of an exp search: the same numbers, faster.
+class LogProductTable;
 Tensor acam_log_matmul(const Tensor& a, const Tensor& b, const AcamUnit& log_unit,
-                       const AcamUnit& exp_unit, int64_t first_element);
+                       const AcamUnit& exp_unit, int64_t first_element,
+                       const LogProductTable* products = nullptr);
+
+// exp_unit(log_unit(|a|) + log_unit(|b|)) for every pair of the log unit's input codes, when
+// both units are plain lookups (exact thresholds, no input noise: AcamUnit::lookup()) and the
+// log unit has at most kMaxCodes input codes; otherwise not valid(). Each ln is then a
+// function of its input code alone, and so is each product of a pair of codes: the table
+// holds the exp unit's input code of every pair (uint16), and the exp unit's table its
+// output. Built once per programmed pair of units (the matmul engine keeps it).
+class LogProductTable {
+ public:
+  static constexpr int kMaxCodes = 1024;
+  LogProductTable() = default;
+  LogProductTable(const AcamUnit& log_unit, const AcamUnit& exp_unit);
+  bool valid() const { return codes_ > 0; }
+  int codes() const { return codes_; }
+  // The log unit's input code of a magnitude (not NaN, at least log_unit.lo()).
+  int log_code(double magnitude) const { return log_lookup_.code(magnitude); }
+  // exp_unit(ln(code a) + ln(code b)): the same double as the search.
+  double product(int code_a, int code_b) const {
+    return exp_table_[pair_codes_[static_cast<size_t>(code_a) * codes_ + code_b]];
+  }
+  const uint16_t* pair_codes() const { return pair_codes_.data(); }
+  const double* exp_table() const { return exp_table_.data(); }
+
+ private:
+  int codes_ = 0;
+  AcamUnit::Lookup log_lookup_;
+  std::vector<uint16_t> pair_codes_;  // [codes, codes]
+  std::vector<double> exp_table_;     // the exp unit's output per input code
+};
 
 }  // namespace aimc::analog

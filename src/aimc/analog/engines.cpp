@@ -359,6 +359,7 @@ class MatmulEngine : public AcamEngine {
     unit_ = make_unit(AcamFunction::kLog, lo, hi, node.name + "/log");
     second_unit_ =
         make_unit(AcamFunction::kExp, 2.0 * std::log(lo), 2.0 * std::log(hi), node.name + "/exp");
+    products_ = LogProductTable(*unit_, *second_unit_);
   }
   bool run(const ir::Node& node, const std::vector<Tensor>& args, std::vector<Tensor>& results,
            int64_t first_sample, int64_t batch) override;
@@ -370,6 +371,7 @@ class MatmulEngine : public AcamEngine {
 
   lowering::Engine engine_;
   double abs_max_ = 0.0;
+  LogProductTable products_;  // kAcamLogMatmul with noise-free units: every product, by codes
 };
 
 bool MatmulEngine::run(const ir::Node& node, const std::vector<Tensor>& args,
@@ -384,8 +386,8 @@ bool MatmulEngine::run(const ir::Node& node, const std::vector<Tensor>& args,
       a.shape().back() != b.shape()[b.rank() - 2])
     return false;
   if (engine_ == lowering::Engine::kAcamLogMatmul) {
-    results = {
-        acam_log_matmul(a, b, *unit_, *second_unit_, first_element_of(a, first_sample, batch))};
+    results = {acam_log_matmul(a, b, *unit_, *second_unit_,
+                               first_element_of(a, first_sample, batch), &products_)};
     return true;
   }
   Shape out = a.shape();
