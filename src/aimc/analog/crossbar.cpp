@@ -156,6 +156,20 @@ __attribute__((target_clones("avx2", "default"))) void add_noise(double* __restr
   }
 }
 
+// out[j] = sums[j] + sqrt(base_variance + variance[j]) · normals[j] in float (variance may be
+// null): the noisy reads without IR drop.
+__attribute__((target_clones("avx2", "default"))) void add_noise_f32(
+    const float* __restrict sums, const float* __restrict variance, const float* __restrict normals,
+    int64_t count, float base_variance, float* __restrict out) {
+  if (variance) {
+    for (int64_t j = 0; j < count; ++j)
+      out[j] = sums[j] + std::sqrt(base_variance + variance[j]) * normals[j];
+  } else {
+    const float sigma = std::sqrt(base_variance);
+    for (int64_t j = 0; j < count; ++j) out[j] = sums[j] + sigma * normals[j];
+  }
+}
+
 const float* checked_f32_matrix(const Tensor& t, const std::string& what, int64_t cols,
                                 const std::string& node) {
   if (!t.is_valid() || t.dtype() != DType::kF32 || t.rank() != 2 || t.dim(1) != cols)
@@ -558,13 +572,16 @@ struct CrossbarLayer::Impl::TileReads {
   const bool per_read_variance;  // read noise drawn per read: Σ v² σ² of each read
   // IR drop (columns_per_pair 4): L = Σ v G / (rows Dmax g_max) and γ / rows, once per tile.
   const double load_scale, ir_slope;
-  std::vector<float> digits, squares, out, variance, tables;
+  std::vector<float> digits, squares, tables;
+  // Every read's sum and Σ v² σ², written in full by products() before they are read: not
+  // zero-filled (a 1 MB memset per tile was 5 % of an aggregated-mode eval).
+  std::unique_ptr<float[]> out, variance;
   std::vector<int32_t> group_entries, group_counts;  // binary digits: [digit_rows, groups]
   // A read whose digits are all zero drives no current and draws no read noise: with no
   // output noise its ADC code is 0 (nothing to add) and its random numbers are never used.
   std::vector<char> row_is_zero;
   std::vector<double> current;
-  std::vector<float> normals;
+  std::vector<float> normals, float_current;  // float_current: one row of noisy reads
   // Σ_r Σ_phase (±1) Σ_t 2^(dac_bits t) code per (m, n, s), in units of the LSB: integers for
   // a quantising ADC, so exact in any order; shift-added over s at the end of the tile.
   std::vector<double> code_sums;
@@ -586,15 +603,17 @@ struct CrossbarLayer::Impl::TileReads {
         load_scale(impl.delta_g / (static_cast<double>(impl.rows) * impl.digit_max * impl.g_max)),
         ir_slope(impl.ir_drop ? impl.ir_drop->row_slope() / impl.rows : 0.0),
         digits(binary_digits ? 0 : digit_rows * impl.rows),
-        out(digit_rows * width),
+        out(std::make_unique_for_overwrite<float[]>(digit_rows * width)),
         group_entries(binary_digits ? digit_rows * ceil_div(impl.rows, 4) : 0),
         group_counts(binary_digits ? digit_rows : 0),
         row_is_zero(digit_rows),
         current(reads_width),
         normals(noisy ? reads_width : 0),
+        float_current(noisy ? reads_width : 0),
         code_sums(histogram ? 0 : mr * reads_width, 0.0) {
     if (per_read_variance && !binary_digits) squares.resize(digits.size());
-    if (per_read_variance) variance.resize(digit_rows * reads_width);
+    if (per_read_variance)
+      variance = std::make_unique_for_overwrite<float[]>(digit_rows * reads_width);
   }
 
   // 1-bit digits of row block r as 4-bit group codes, four inputs at a time: their magnitudes
@@ -665,27 +684,27 @@ struct CrossbarLayer::Impl::TileReads {
     const int c = layer.columns_per_pair;
     if (binary_digits) {  // with 1-bit digits v² = v: the variance uses the same codes
       binary_digit_product(group_entries.data(), group_counts.data(), digit_rows, kb,
-                           layer.conductance[r].data() + n0 * S * c, N * S * c, width, out.data(),
+                           layer.conductance[r].data() + n0 * S * c, N * S * c, width, out.get(),
                            tables);
       if (per_read_variance)
         binary_digit_product(group_entries.data(), group_counts.data(), digit_rows, kb,
                              layer.read_variance[r].data() + n0 * S, N * S, reads_width,
-                             variance.data(), tables);
+                             variance.get(), tables);
       return;
     }
     single_thread_sgemm(digit_rows, width, kb, digits.data(), kb,
-                        layer.conductance[r].data() + n0 * S * c, N * S * c, out.data(), width);
+                        layer.conductance[r].data() + n0 * S * c, N * S * c, out.get(), width);
     if (per_read_variance) {
       for (int64_t i = 0; i < digit_rows * kb; ++i) squares[i] = digits[i] * digits[i];
       single_thread_sgemm(digit_rows, reads_width, kb, squares.data(), kb,
-                          layer.read_variance[r].data() + n0 * S, N * S, variance.data(),
+                          layer.read_variance[r].data() + n0 * S, N * S, variance.get(),
                           reads_width);
     }
   }
 
   // The currents of one read row (IR drop applied), into `current`.
   void read_currents(int64_t row) {
-    const float* sums = out.data() + row * width;
+    const float* sums = out.get() + row * width;
     if (layer.columns_per_pair == 1) {
       for (int64_t j = 0; j < reads_width; ++j) current[j] = sums[j];
       return;
@@ -720,8 +739,25 @@ struct CrossbarLayer::Impl::TileReads {
               (phase == 0 ? 1.0 : -1.0) * std::ldexp(1.0, layer.arch.input.dac_bits * t);
           if (!noisy && !histogram && layer.columns_per_pair == 1) {
             // Noise-free reads without IR drop: their float sums straight into the ADC.
-            clipped += layer.adc->accumulate_codes(out.data() + row * width, reads_width,
+            clipped += layer.adc->accumulate_codes(out.get() + row * width, reads_width,
                                                    layer.adc_lsb, layer.adc_codes, step_weight,
+                                                   code_sums.data() + m * reads_width);
+            continue;
+          }
+          if (noisy && !histogram && layer.columns_per_pair == 1) {
+            // Noisy reads without IR drop in float, 8 lanes: I + sqrt(σ_out² + Σ v² σ²) z
+            // (float keeps I to 2^-24 relative, far below any read noise), then the ADC's
+            // float path. The calibration histogram below stays in double.
+            const uint64_t read_base =
+                static_cast<uint64_t>(first_row + m0 + m) * layer.reads_per_row() +
+                ((r * 2 + phase) * layer.steps + t) * S;
+            noise_stream.fill_fast_normal(read_base * N + n0 * S, reads_width, normals.data());
+            add_noise_f32(out.get() + row * width,
+                          per_read_variance ? variance.get() + row * reads_width : nullptr,
+                          normals.data(), reads_width, static_cast<float>(output_variance),
+                          float_current.data());
+            clipped += layer.adc->accumulate_codes(float_current.data(), reads_width, layer.adc_lsb,
+                                                   layer.adc_codes, step_weight,
                                                    code_sums.data() + m * reads_width);
             continue;
           }
@@ -734,7 +770,7 @@ struct CrossbarLayer::Impl::TileReads {
                 ((r * 2 + phase) * layer.steps + t) * S;
             noise_stream.fill_fast_normal(read_base * N + n0 * S, reads_width, normals.data());
             add_noise(current.data(),
-                      per_read_variance ? variance.data() + row * reads_width : nullptr,
+                      per_read_variance ? variance.get() + row * reads_width : nullptr,
                       normals.data(), reads_width, output_variance);
           }
           if (histogram) {
