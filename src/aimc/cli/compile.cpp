@@ -1,6 +1,9 @@
 // aimc compile MODEL --arch A.yaml -o DIR [--chips N] [--set k=v ...] [--no-replicate] [--json]
+//              [--emit mlir]
 // Maps a model onto the architecture and writes DIR/mapping.json, DIR/report.txt, one
-// DIR/core_NNN.s per core and DIR/acam/<node>.json per ACAM layer (docs/isa.md §6).
+// DIR/core_NNN.s per core and DIR/acam/<node>.json per ACAM layer (docs/isa.md §6); with
+// --emit mlir also DIR/program.mlir, the programs in the aimc MLIR dialect, from which the
+// core_NNN.s files are then emitted (docs/mlir.md).
 // Everything is written into a fresh directory beside DIR first; only when all of it is
 // written do the files move into DIR (one rename each), so a failure leaves DIR as it was.
 #include <fmt/format.h>
@@ -23,6 +26,9 @@
 #include "aimc/frontend/onnx_import.h"
 #include "aimc/ir/op_registry.h"
 #include "aimc/isa/assembly.h"
+#ifdef AIMC_HAS_MLIR
+#include "aimc/mlir/programs_mlir.h"
+#endif
 #include "aimc/passes/passes.h"
 #include "aimc/runtime/kernel.h"
 
@@ -38,7 +44,22 @@ struct CompileOptions {
   int64_t chips = 1;
   bool json = false;
   bool no_replicate = false;
+  std::string emit;  // "" or "mlir"
 };
+
+#ifdef AIMC_HAS_MLIR
+// program.mlir, and the program set parsed back from it: the .s files are emitted from the
+// dialect. The two must agree instruction for instruction (tests/mlir checks the bundled
+// models on every preset); a difference is an internal error.
+std::pair<std::string, isa::ProgramSet> through_mlir(const isa::ProgramSet& programs,
+                                                     const std::string& command) {
+  std::string text = mlir::programs_to_mlir(programs, command);
+  mlir::ParsedPrograms parsed = mlir::parse_programs_mlir(text, "program.mlir");
+  AIMC_ASSERT(parsed.programs.programs == programs.programs && parsed.command == command,
+              "the programs changed on their way through the aimc dialect");
+  return {std::move(text), std::move(parsed.programs)};
+}
+#endif
 
 nlohmann::json acam_tables(const compiler::LayerMapping& layer, const ir::Graph& graph,
                            const arch::Architecture& arch) {
@@ -62,6 +83,7 @@ void remove_previous_outputs(const fs::path& dir) {
     if (entry.is_regular_file() && name.rfind("core_", 0) == 0 && entry.path().extension() == ".s")
       fs::remove(entry.path(), ec);
   }
+  fs::remove(dir / "program.mlir", ec);
   fs::remove_all(dir / "acam", ec);
 }
 
@@ -78,6 +100,12 @@ void publish(const fs::path& staging, const fs::path& dir) {
 }
 
 int run_compile(const CompileOptions& options, const GlobalOptions& global) {
+#ifndef AIMC_HAS_MLIR
+  if (options.emit == "mlir")
+    throw_bad_input(
+        "--emit mlir: this aimc was built without MLIR (configure with -DAIMC_WITH_MLIR=ON, "
+        "docs/mlir.md)");
+#endif
   arch::Architecture arch = arch::load_architecture(options.arch, options.overrides);
   std::unique_ptr<ir::Graph> graph = api::load_model_for_one_inference(options.model);
   if (global.verbose)
@@ -86,7 +114,16 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
   const api::CompileResult compiled =
       api::compile(*graph, arch, options.chips, !options.no_replicate);
   const compiler::Mapping& mapping = compiled.mapping;
+  const std::string command = fmt::format("aimc compile {} --arch {}", options.model, arch.name);
+  std::string program_mlir;
+#ifdef AIMC_HAS_MLIR
+  isa::ProgramSet from_mlir;
+  if (options.emit == "mlir")
+    std::tie(program_mlir, from_mlir) = through_mlir(compiled.programs, command);
+  const isa::ProgramSet& programs = options.emit == "mlir" ? from_mlir : compiled.programs;
+#else
   const isa::ProgramSet& programs = compiled.programs;
+#endif
 
   const fs::path dir = fs::path(options.out_dir).lexically_normal();
   if (fs::exists(dir) && !fs::is_directory(dir))
@@ -113,12 +150,10 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
     write_file_atomic((staging / "mapping.json").string(), json.dump(2) + "\n");
     const std::string report = compiler::mapping_report(mapping, arch, programs);
     write_file_atomic((staging / "report.txt").string(), report);
+    if (!program_mlir.empty()) write_file_atomic((staging / "program.mlir").string(), program_mlir);
     for (const isa::Program& program : programs.programs) {
-      const std::string header = fmt::format(
-          "aimc compile {} --arch {}\ncore {} (tile {}, chip {}): {} instructions", options.model,
-          arch.name, program.core, program.tile, program.chip, program.instructions.size());
       write_file_atomic((staging / core_file_name(program.core)).string(),
-                        isa::write_assembly(program, header));
+                        isa::write_assembly(program, isa::core_header(command, program)));
     }
     for (const compiler::LayerMapping& layer : mapping.layers)
       if (layer.kind == compiler::LayerKind::kAcam)
@@ -129,8 +164,9 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
       std::cout << json.dump(2) << "\n";
     } else {
       std::cout << report;
-      fmt::print("\nwrote {}: mapping.json, report.txt, {} programs (core_*.s), acam/\n",
-                 dir.string(), programs.programs.size());
+      fmt::print("\nwrote {}: mapping.json, report.txt, {} programs (core_*.s), {}acam/\n",
+                 dir.string(), programs.programs.size(),
+                 program_mlir.empty() ? "" : "program.mlir, ");
     }
   } catch (const fs::filesystem_error& e) {
     std::error_code ec;
@@ -158,6 +194,10 @@ Command add_compile_command(CLI::App& app, const GlobalOptions& global) {
   app.add_flag("--no-replicate", options->no_replicate,
                "no weight copies in the spare cores (one copy of each layer)");
   app.add_flag("--json", options->json, "print mapping.json instead of the report");
+  app.add_option("--emit", options->emit,
+                 "also write DIR/program.mlir, the programs in the aimc MLIR dialect, and emit "
+                 "the .s files from it")
+      ->check(CLI::IsMember({"mlir"}));
   return [options, &global]() -> int { return run_compile(*options, global); };
 }
 

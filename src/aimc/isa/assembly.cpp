@@ -138,4 +138,9 @@ Program read_assembly(const std::string& path) {
   return parse_assembly(text.str(), path);
 }
 
+std::string core_header(const std::string& command, const Program& program) {
+  return fmt::format("{}\ncore {} (tile {}, chip {}): {} instructions", command, program.core,
+                     program.tile, program.chip, program.instructions.size());
+}
+
 }  // namespace aimc::isa

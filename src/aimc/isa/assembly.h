@@ -12,6 +12,10 @@ namespace aimc::isa {
 // `header` (may be empty) is written as comment lines at the top.
 std::string write_assembly(const Program& program, const std::string& header = "");
 
+// The header `aimc compile` writes atop core_NNN.s: `command`, then
+// "core N (tile T, chip C): K instructions".
+std::string core_header(const std::string& command, const Program& program);
+
 // Throws Error(kBadInput) naming `source` and the line at fault: an unknown opcode or
 // directive, a missing, unknown, repeated or non-integer operand, a negative value.
 Program parse_assembly(const std::string& text, const std::string& source);
