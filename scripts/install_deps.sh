@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev dataset-fashion-mnist fortunes
   python3-onnx  # reference checker of the ONNX files aimc finetune writes (tests only)
+  # The MLIR dialect and aimc-opt (docs/mlir.md; cmake -DAIMC_WITH_MLIR=ON): libMLIR.so,
+  # mlir-tblgen, and FileCheck / lit for tests/mlir.
+  libmlir-16-dev mlir-16-tools llvm-16-dev llvm-16-tools
 )
 if [[ "${AIMC_WITH_TORCH:-0}" == "1" ]]; then
   packages+=(python3-torch python3-numpy python3-xgboost python3-sklearn)
