@@ -10,6 +10,7 @@ include "mlir/IR/OpBase.td"
 def Aimc_Dialect : Dialect {
   let name = "aimc";
   let cppNamespace = "::aimc::mlir";
+  let useFoldAPI = kEmitFoldAdaptorFolder;  // the current folder API (no op folds yet)
   let summary = "Programs of crossbar + ACAM accelerator cores (docs/isa.md)";
   let description = [{
     One `aimc.program` per core of the chip(s), in a builtin module. Its body holds the
