@@ -422,13 +422,6 @@ Tensor acam_layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   return y;
 }
 
-// a: [..., M, K], b: [..., K, N] -> [..., M, N]. Counters follow a's elements, first_element
-// being the global index of a's first element (as for every composite: the first input's):
-// a[batch, m, k] has global index g = first_element + its flat index, and the pair (g, n) is
-// numbered p = g·N + n. The exp search of term k of output (batch, m, n) uses 3p + 2 with g of
-// a[batch, m, k]; ln|a[batch, m, k]| is searched once at 3p with n = 0; ln|b[batch, k, n]| once
-// at 3p + 1 with g of a[batch, 0, k]. Every search gets its own counter, and splitting the
-// batch dims (first_element advanced by M·K per batch) reproduces the same numbers.
 LogProductTable::LogProductTable(const AcamUnit& log_unit, const AcamUnit& exp_unit) {
   const std::optional<AcamUnit::Lookup> log_lookup = log_unit.lookup();
   const std::optional<AcamUnit::Lookup> exp_lookup = exp_unit.lookup();
@@ -478,9 +471,6 @@ Tensor log_matmul_by_table(const Tensor& a, const Tensor& b, const LogProductTab
     const int64_t t = (batch * N + n) * K + k;
     encode(bv[i], code_b[t], sign_b[t]);
   });
-  const uint16_t* pair_codes = products.pair_codes();
-  const double* exp_table = products.exp_table();
-  const int64_t codes = products.codes();
   float* out = y.data<float>();
   parallel_for(0, batches * M, std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, K * N)),
                [&](int64_t row) {
@@ -492,8 +482,7 @@ Tensor log_matmul_by_table(const Tensor& a, const Tensor& b, const LogProductTab
                    const int8_t* sb = sign_b.data() + (batch * N + n) * K;
                    double acc = 0;
                    for (int64_t k = 0; k < K; ++k) {
-                     const int sign = sa[k] * sb[k];
-                     acc += sign * exp_table[pair_codes[ca[k] * codes + cb[k]]];
+                     acc += sa[k] * sb[k] * products.product(ca[k], cb[k]);
                    }
                    out[row * N + n] = static_cast<float>(acc);
                  }
@@ -503,6 +492,13 @@ Tensor log_matmul_by_table(const Tensor& a, const Tensor& b, const LogProductTab
 
 }  // namespace
 
+// a: [..., M, K], b: [..., K, N] -> [..., M, N]. Counters follow a's elements, first_element
+// being the global index of a's first element (as for every composite: the first input's):
+// a[batch, m, k] has global index g = first_element + its flat index, and the pair (g, n) is
+// numbered p = g·N + n. The exp search of term k of output (batch, m, n) uses 3p + 2 with g of
+// a[batch, m, k]; ln|a[batch, m, k]| is searched once at 3p with n = 0; ln|b[batch, k, n]| once
+// at 3p + 1 with g of a[batch, 0, k]. Every search gets its own counter, and splitting the
+// batch dims (first_element advanced by M·K per batch) reproduces the same numbers.
 Tensor acam_log_matmul(const Tensor& a, const Tensor& b, const AcamUnit& log_unit,
                        const AcamUnit& exp_unit, int64_t first_element,
                        const LogProductTable* products) {

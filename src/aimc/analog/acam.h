@@ -140,8 +140,6 @@ class LogProductTable {
   double product(int code_a, int code_b) const {
     return exp_table_[pair_codes_[static_cast<size_t>(code_a) * codes_ + code_b]];
   }
-  const uint16_t* pair_codes() const { return pair_codes_.data(); }
-  const double* exp_table() const { return exp_table_.data(); }
 
  private:
   int codes_ = 0;

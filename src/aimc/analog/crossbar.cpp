@@ -156,17 +156,16 @@ __attribute__((target_clones("avx2", "default"))) void add_noise(double* __restr
   }
 }
 
-// out[j] = sums[j] + sqrt(base_variance + variance[j]) · normals[j] in float (variance may be
-// null): the noisy reads without IR drop.
+// add_noise in float, for the noisy reads without IR drop.
 __attribute__((target_clones("avx2", "default"))) void add_noise_f32(
-    const float* __restrict sums, const float* __restrict variance, const float* __restrict normals,
-    int64_t count, float base_variance, float* __restrict out) {
+    float* __restrict current, const float* __restrict variance, const float* __restrict normals,
+    int64_t count, float base_variance) {
   if (variance) {
     for (int64_t j = 0; j < count; ++j)
-      out[j] = sums[j] + std::sqrt(base_variance + variance[j]) * normals[j];
+      current[j] += std::sqrt(base_variance + variance[j]) * normals[j];
   } else {
     const float sigma = std::sqrt(base_variance);
-    for (int64_t j = 0; j < count; ++j) out[j] = sums[j] + sigma * normals[j];
+    for (int64_t j = 0; j < count; ++j) current[j] += sigma * normals[j];
   }
 }
 
@@ -574,14 +573,15 @@ struct CrossbarLayer::Impl::TileReads {
   const double load_scale, ir_slope;
   std::vector<float> digits, squares, tables;
   // Every read's sum and Σ v² σ², written in full by products() before they are read: not
-  // zero-filled (a 1 MB memset per tile was 5 % of an aggregated-mode eval).
+  // zero-filled (a 1 MB memset per tile was 5 % of an aggregated-mode eval). Noisy float
+  // reads add their noise to their sums in place.
   std::unique_ptr<float[]> out, variance;
   std::vector<int32_t> group_entries, group_counts;  // binary digits: [digit_rows, groups]
   // A read whose digits are all zero drives no current and draws no read noise: with no
   // output noise its ADC code is 0 (nothing to add) and its random numbers are never used.
   std::vector<char> row_is_zero;
   std::vector<double> current;
-  std::vector<float> normals, float_current;  // float_current: one row of noisy reads
+  std::vector<float> normals;
   // Σ_r Σ_phase (±1) Σ_t 2^(dac_bits t) code per (m, n, s), in units of the LSB: integers for
   // a quantising ADC, so exact in any order; shift-added over s at the end of the tile.
   std::vector<double> code_sums;
@@ -609,7 +609,6 @@ struct CrossbarLayer::Impl::TileReads {
         row_is_zero(digit_rows),
         current(reads_width),
         normals(noisy ? reads_width : 0),
-        float_current(noisy ? reads_width : 0),
         code_sums(histogram ? 0 : mr * reads_width, 0.0) {
     if (per_read_variance && !binary_digits) squares.resize(digits.size());
     if (per_read_variance)
@@ -744,24 +743,8 @@ struct CrossbarLayer::Impl::TileReads {
                                                    code_sums.data() + m * reads_width);
             continue;
           }
-          if (noisy && !histogram && layer.columns_per_pair == 1) {
-            // Noisy reads without IR drop in float, 8 lanes: I + sqrt(σ_out² + Σ v² σ²) z
-            // (float keeps I to 2^-24 relative, far below any read noise), then the ADC's
-            // float path. The calibration histogram below stays in double.
-            const uint64_t read_base =
-                static_cast<uint64_t>(first_row + m0 + m) * layer.reads_per_row() +
-                ((r * 2 + phase) * layer.steps + t) * S;
-            noise_stream.fill_fast_normal(read_base * N + n0 * S, reads_width, normals.data());
-            add_noise_f32(out.get() + row * width,
-                          per_read_variance ? variance.get() + row * reads_width : nullptr,
-                          normals.data(), reads_width, static_cast<float>(output_variance),
-                          float_current.data());
-            clipped += layer.adc->accumulate_codes(float_current.data(), reads_width, layer.adc_lsb,
-                                                   layer.adc_codes, step_weight,
-                                                   code_sums.data() + m * reads_width);
-            continue;
-          }
-          read_currents(row);
+          const float* row_variance =
+              per_read_variance ? variance.get() + row * reads_width : nullptr;
           if (noisy) {
             // Counter (global row, read group, column, slice): the same whatever the batch or
             // the tiling; the tile's reads of one group are consecutive counters, drawn in bulk.
@@ -769,10 +752,22 @@ struct CrossbarLayer::Impl::TileReads {
                 static_cast<uint64_t>(first_row + m0 + m) * layer.reads_per_row() +
                 ((r * 2 + phase) * layer.steps + t) * S;
             noise_stream.fill_fast_normal(read_base * N + n0 * S, reads_width, normals.data());
-            add_noise(current.data(),
-                      per_read_variance ? variance.get() + row * reads_width : nullptr,
-                      normals.data(), reads_width, output_variance);
           }
+          if (noisy && !histogram && layer.columns_per_pair == 1) {
+            // Noisy reads without IR drop in float, 8 lanes, in place: I + sqrt(σ_out² +
+            // Σ v² σ²) z (float keeps I to 2^-24 relative, far below any read noise), then the
+            // ADC's float path. The calibration histogram below stays in double.
+            float* sums = out.get() + row * width;
+            add_noise_f32(sums, row_variance, normals.data(), reads_width,
+                          static_cast<float>(output_variance));
+            clipped +=
+                layer.adc->accumulate_codes(sums, reads_width, layer.adc_lsb, layer.adc_codes,
+                                            step_weight, code_sums.data() + m * reads_width);
+            continue;
+          }
+          read_currents(row);
+          if (noisy)
+            add_noise(current.data(), row_variance, normals.data(), reads_width, output_variance);
           if (histogram) {
             for (double value : current) {
               auto bin = static_cast<int64_t>(std::abs(value) * histogram_scale);

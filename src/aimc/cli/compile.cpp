@@ -2,8 +2,8 @@
 //              [--emit mlir]
 // Maps a model onto the architecture and writes DIR/mapping.json, DIR/report.txt, one
 // DIR/core_NNN.s per core and DIR/acam/<node>.json per ACAM layer (docs/isa.md §6); with
-// --emit mlir also DIR/program.mlir, the programs in the aimc MLIR dialect, from which the
-// core_NNN.s files are then emitted (docs/mlir.md).
+// --emit mlir also DIR/program.mlir, the programs in the aimc MLIR dialect, checked to parse
+// back to the programs the core_NNN.s files hold (docs/mlir.md).
 // Everything is written into a fresh directory beside DIR first; only when all of it is
 // written do the files move into DIR (one rename each), so a failure leaves DIR as it was.
 #include <fmt/format.h>
@@ -48,16 +48,15 @@ struct CompileOptions {
 };
 
 #ifdef AIMC_HAS_MLIR
-// program.mlir, and the program set parsed back from it: the .s files are emitted from the
-// dialect. The two must agree instruction for instruction (tests/mlir checks the bundled
-// models on every preset); a difference is an internal error.
-std::pair<std::string, isa::ProgramSet> through_mlir(const isa::ProgramSet& programs,
-                                                     const std::string& command) {
+// program.mlir, checked to parse back to the same programs instruction for instruction, so
+// that the .s files written from them are what aimc-translate emits from program.mlir
+// (tests/mlir checks the bundled models on every preset); a difference is an internal error.
+std::string programs_mlir(const isa::ProgramSet& programs, const std::string& command) {
   std::string text = mlir::programs_to_mlir(programs, command);
-  mlir::ParsedPrograms parsed = mlir::parse_programs_mlir(text, "program.mlir");
+  const mlir::ParsedPrograms parsed = mlir::parse_programs_mlir(text, "program.mlir");
   AIMC_ASSERT(parsed.programs.programs == programs.programs && parsed.command == command,
               "the programs changed on their way through the aimc dialect");
-  return {std::move(text), std::move(parsed.programs)};
+  return text;
 }
 #endif
 
@@ -115,14 +114,10 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
       api::compile(*graph, arch, options.chips, !options.no_replicate);
   const compiler::Mapping& mapping = compiled.mapping;
   const std::string command = fmt::format("aimc compile {} --arch {}", options.model, arch.name);
+  const isa::ProgramSet& programs = compiled.programs;
   std::string program_mlir;
 #ifdef AIMC_HAS_MLIR
-  isa::ProgramSet from_mlir;
-  if (options.emit == "mlir")
-    std::tie(program_mlir, from_mlir) = through_mlir(compiled.programs, command);
-  const isa::ProgramSet& programs = options.emit == "mlir" ? from_mlir : compiled.programs;
-#else
-  const isa::ProgramSet& programs = compiled.programs;
+  if (options.emit == "mlir") program_mlir = programs_mlir(programs, command);
 #endif
 
   const fs::path dir = fs::path(options.out_dir).lexically_normal();
@@ -195,8 +190,7 @@ Command add_compile_command(CLI::App& app, const GlobalOptions& global) {
                "no weight copies in the spare cores (one copy of each layer)");
   app.add_flag("--json", options->json, "print mapping.json instead of the report");
   app.add_option("--emit", options->emit,
-                 "also write DIR/program.mlir, the programs in the aimc MLIR dialect, and emit "
-                 "the .s files from it")
+                 "also write DIR/program.mlir, the programs in the aimc MLIR dialect")
       ->check(CLI::IsMember({"mlir"}));
   return [options, &global]() -> int { return run_compile(*options, global); };
 }
