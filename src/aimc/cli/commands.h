@@ -33,6 +33,10 @@ Command add_estimate_command(CLI::App& app, const GlobalOptions& global);
 // aimc compile MODEL --arch A.yaml -o DIR [--chips N] (mapping.json, ACAM tables, one .s per core)
 Command add_compile_command(CLI::App& app, const GlobalOptions& global);
 
+// aimc simulate MODEL --arch A.yaml [--batch B] [--json] [--trace OUT.json] (cycle-level run
+// of the compiled programs, sim/simulator.h)
+Command add_simulate_command(CLI::App& app, const GlobalOptions& global);
+
 // aimc finetune MODEL --arch A.yaml --dataset D -o OUT.onnx [--epochs E] [--lr LR] ...
 // (noise-aware fine-tuning, train/finetune.h)
 Command add_finetune_command(CLI::App& app, const GlobalOptions& global);

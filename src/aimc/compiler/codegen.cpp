@@ -257,12 +257,21 @@ class Generator {
       const int64_t leader = placed.begin()->first;
       const int64_t partial_bytes_per_vector =
           layer.groups * layer.row_blocks * layer.n * kPartialSumBytes;
+      const int64_t outputs_per_vector = layer.groups * layer.n;
+      const int64_t outputs = my_vectors * outputs_per_vector;
+      // A replica on one core post-processes each vector right after its mvms, so that its
+      // ALU works while the arrays read the next vector (the cost model's overlap, and what a
+      // cycle-level run shows: docs/simulate.md); a replica over several cores gathers every
+      // vector's partial sums on its leader first.
+      const bool one_core = placed.size() == 1;
       std::map<int64_t, int64_t> partial_addr;
+      int64_t out = 0;
       for (const auto& [core, groups] : placed) {
         if (!input_on_core.count(core)) input_on_core[core] = deliver_inputs(node, core);
         const int64_t input = input_on_core[core];
         const int64_t partials = allocate(core, my_vectors * partial_bytes_per_vector);
         partial_addr[core] = partials;
+        if (one_core) out = allocate(core, outputs * element_bytes_);
         for (int64_t i = 0; i < my_vectors; ++i) {
           const int64_t vector = replica + i * replicas;
           for (const Group& group : groups) {
@@ -280,7 +289,19 @@ class Generator {
                     kPartialSumBytes;
             emit(core, mvm(group.local, group.rows, group.cols, steps, src, dst));
           }
+          if (one_core) {
+            const int64_t partial = partials + i * partial_bytes_per_vector;
+            if (layer.row_blocks > 1)
+              emit(core, alu(AluOp::kAdd, outputs_per_vector * (layer.row_blocks - 1), partial,
+                             partial));
+            emit(core, alu(AluOp::kScale, outputs_per_vector, partial,
+                           out + i * outputs_per_vector * element_bytes_));
+          }
         }
+      }
+      if (one_core) {
+        endpoints_[index].push_back({leader, outputs * element_bytes_, out});
+        continue;
       }
       // The other cores of the replica send their partial sums to its leader, which adds the
       // row blocks and dequantises.
@@ -290,11 +311,10 @@ class Generator {
         for (const Group& group : groups) columns += group.cols;
         transfer(core, leader, my_vectors * columns * kPartialSumBytes, partial_addr[core]);
       }
-      const int64_t outputs = my_vectors * layer.groups * layer.n;
       if (layer.row_blocks > 1)
         emit(leader, alu(AluOp::kAdd, outputs * (layer.row_blocks - 1), partial_addr[leader],
                          partial_addr[leader]));
-      const int64_t out = allocate(leader, outputs * element_bytes_);
+      out = allocate(leader, outputs * element_bytes_);
       emit(leader, alu(AluOp::kScale, outputs, partial_addr[leader], out));
       endpoints_[index].push_back({leader, outputs * element_bytes_, out});
     }

@@ -101,6 +101,8 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
   const double links = static_cast<double>(std::max<int64_t>(1, tiles_spanned(layer, arch.chip)));
   cost.network_s = network_time_s(arch, output_bits, transfers, layer.hops_per_transfer, links);
   // Post-processing and the transfers overlap the analog reads of the next vectors.
+  cost.analog_s = analog_s;
+  cost.digital_s = digital_s;
   cost.latency_s = std::max({analog_s, digital_s, cost.network_s});
   for (const auto& [name, count] : cost.actions) {
     double joules = count * energy_per_action(arch, name) / b;

@@ -38,6 +38,8 @@ struct LayerCost {
   std::map<std::string, double> actions;  // component -> actions for the batch
   double latency_s = 0;                   // the batch through this layer
   double network_s = 0;                   // the batch's output over the network (in latency_s)
+  double analog_s = 0;   // crossbar reads (and writes) or ACAM searches of the batch
+  double digital_s = 0;  // the batch's ALU operations on the layer's cores
   // Bytes of one input vector plus its output vector (crossbar layers; 0 otherwise), what
   // chip.buffer.bytes_per_core should hold.
   double vector_bytes = 0;

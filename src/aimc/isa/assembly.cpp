@@ -49,13 +49,17 @@ std::string write_assembly(const Program& program, const std::string& header) {
       layer = instruction.layer;
       out += layer.empty() ? std::string(".layer\n") : ".layer " + layer + "\n";  // bare: none
     }
-    out += opcode_name(instruction.opcode);
-    if (instruction.opcode == Opcode::kAlu)
-      out += fmt::format(" op={}", alu_op_name(instruction.alu_op));
-    for (const Operand& operand : operands(instruction.opcode))
-      out += fmt::format(" {}={}", operand.name, instruction.*operand.field);
-    out += "\n";
+    out += write_instruction(instruction) + "\n";
   }
+  return out;
+}
+
+std::string write_instruction(const Instruction& instruction) {
+  std::string out = opcode_name(instruction.opcode);
+  if (instruction.opcode == Opcode::kAlu)
+    out += fmt::format(" op={}", alu_op_name(instruction.alu_op));
+  for (const Operand& operand : operands(instruction.opcode))
+    out += fmt::format(" {}={}", operand.name, instruction.*operand.field);
   return out;
 }
 

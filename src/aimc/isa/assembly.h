@@ -12,6 +12,9 @@ namespace aimc::isa {
 // `header` (may be empty) is written as comment lines at the top.
 std::string write_assembly(const Program& program, const std::string& header = "");
 
+// One instruction's line: `opcode [op=NAME] key=value ...` (no `.layer`, no newline).
+std::string write_instruction(const Instruction& instruction);
+
 // The header `aimc compile` writes atop core_NNN.s: `command`, then
 // "core N (tile T, chip C): K instructions".
 std::string core_header(const std::string& command, const Program& program);
