@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
-#include <queue>
 #include <tuple>
 #include <unordered_map>
 
@@ -135,14 +134,54 @@ struct Barrier {
   std::vector<int64_t> waiting;  // threads
 };
 
-struct Event {
-  int64_t time_ps = 0;
-  uint64_t seq = 0;
-  bool hop = false;  // a message at a router, else a thread's issue
-  int64_t id = 0;    // the thread or the message
-  bool operator>(const Event& other) const {
-    return time_ps != other.time_ps ? time_ps > other.time_ps : seq > other.seq;
+// An event: a thread's issue (who = 2 x thread) or a message at a router (2 x message + 1),
+// keyed (time << 64 | who). A thread and a message each have at most one event pending, so
+// keys are unique and order the events the same way on every run.
+using EventKey = unsigned __int128;
+
+EventKey event_key(int64_t time_ps, uint64_t who) {
+  return (static_cast<EventKey>(static_cast<uint64_t>(time_ps)) << 64) | who;
+}
+
+// A 4-ary min-heap of event keys: half the depth of a binary heap, and a node's children share
+// a cache line.
+class EventQueue {
+ public:
+  bool empty() const { return keys_.empty(); }
+  EventKey top() const { return keys_.front(); }
+  void push(EventKey key) {
+    size_t i = keys_.size();
+    keys_.push_back(key);
+    while (i > 0) {
+      const size_t parent = (i - 1) / 4;
+      if (keys_[parent] <= key) break;
+      keys_[i] = keys_[parent];
+      i = parent;
+    }
+    keys_[i] = key;
   }
+  void pop() {
+    const EventKey last = keys_.back();
+    keys_.pop_back();
+    const size_t n = keys_.size();
+    if (n == 0) return;
+    size_t i = 0;
+    while (true) {
+      const size_t first = 4 * i + 1;
+      if (first >= n) break;
+      size_t best = first;
+      const size_t end = std::min(first + 4, n);
+      for (size_t c = first + 1; c < end; ++c)
+        if (keys_[c] < keys_[best]) best = c;
+      if (last <= keys_[best]) break;
+      keys_[i] = keys_[best];
+      i = best;
+    }
+    keys_[i] = last;
+  }
+
+ private:
+  std::vector<EventKey> keys_;
 };
 
 // Components by their index in arch::component_names().
@@ -199,14 +238,22 @@ class Simulator {
   }
 
   SimResult run() {
-    for (size_t t = 0; t < threads_.size(); ++t) schedule(0, false, static_cast<int64_t>(t));
-    while (!queue_.empty()) {
-      const Event event = queue_.top();
-      queue_.pop();
-      if (event.hop)
-        hop(event.id, event.time_ps);
+    // A core's first segment starts at 0; each other one when its predecessor hands it on.
+    for (size_t t = 0; t < threads_.size(); ++t)
+      if (threads_[t].has_predecessor)
+        threads_[t].state = ThreadState::kWaitPredecessor;
       else
-        issue(event.id, event.time_ps);
+        schedule(0, false, static_cast<int64_t>(t));
+    while (!queue_.empty()) {
+      const EventKey key = queue_.top();
+      queue_.pop();
+      const int64_t time_ps = static_cast<int64_t>(static_cast<uint64_t>(key >> 64));
+      const uint64_t who = static_cast<uint64_t>(key);
+      const int64_t id = static_cast<int64_t>(who >> 1);
+      if (who & 1)
+        hop(id, time_ps);
+      else
+        issue(id, time_ps);
     }
     check_finished();
     return result();
@@ -216,11 +263,14 @@ class Simulator {
   // ---- set-up -------------------------------------------------------------------------
 
   int32_t layer_index(const std::string& name) {
+    // Instructions of one layer come in runs: most lookups are the previous one.
+    if (!layers_.empty() && name == layers_[last_layer_]) return last_layer_;
     auto [it, added] = layer_of_name_.try_emplace(name, static_cast<int32_t>(layers_.size()));
     if (added) {
       layers_.push_back(name);
       layer_instructions_.push_back(0);
     }
+    last_layer_ = it->second;
     return it->second;
   }
 
@@ -391,7 +441,12 @@ class Simulator {
 
   // ---- the run ------------------------------------------------------------------------
 
-  void schedule(int64_t time_ps, bool hop, int64_t id) { queue_.push({time_ps, seq_++, hop, id}); }
+  static uint64_t who(bool hop, int64_t id) { return static_cast<uint64_t>(id) * 2 + (hop ? 1 : 0); }
+  void schedule(int64_t time_ps, bool hop, int64_t id) { queue_.push(event_key(time_ps, who(hop, id))); }
+  // Whether an event other than (time_ps, who) comes first.
+  bool earlier_event(int64_t time_ps, bool hop, int64_t id) const {
+    return !queue_.empty() && queue_.top() < event_key(time_ps, who(hop, id));
+  }
 
   // Issues thread th's instructions from time `now` on, as long as nothing else is scheduled
   // earlier; stops when it waits for its predecessor, a message or a barrier, or is done.
@@ -439,13 +494,12 @@ class Simulator {
           t = std::max(t, arrival->time_ps);
         }
       }
-      if (t > now) {
-        if (!queue_.empty() && queue_.top().time_ps <= t) {
-          schedule(t, false, th);
-          return;
-        }
-        now = t;
+      // Go on at t unless an event comes first (the queue runs them in (time, who) order).
+      if (earlier_event(t, false, th)) {
+        schedule(t, false, th);
+        return;
       }
+      now = t;
       execute(th, op, now, arrival, key);
       if (thread.state != ThreadState::kReady) return;
     }
@@ -617,34 +671,51 @@ class Simulator {
     return link;
   }
 
+  // The message reaches a router at `now`: it takes the next link of its route (in order of
+  // arrival at the link), or is delivered. Later hops run at once while no other event comes
+  // before them.
   void hop(int64_t id, int64_t now) {
-    ++events_;
-    Message& m = messages_[id];
-    if (m.x == m.dx && m.y == m.dy) {
-      const MessageKey key{m.from, m.to, m.tag, m.iteration};
-      arrived_[key] = {now, m.bytes};
-      auto waiting = waiting_recv_.find(key);
-      if (waiting != waiting_recv_.end()) {
-        const int64_t th = waiting->second;
-        waiting_recv_.erase(waiting);
-        threads_[th].state = ThreadState::kReady;
-        issue(th, now);
+    while (true) {
+      ++events_;
+      Message& m = messages_[id];
+      if (m.x == m.dx && m.y == m.dy) {
+        deliver(m, now);
+        return;
       }
+      const int64_t x = m.x, y = m.y;
+      const int64_t link = next_link(m);
+      const int64_t bits = m.bytes * 8;
+      const int64_t serial_ps = ceil_div(bits, arch_.chip.network.link_width) * cycle_ps_;
+      int64_t& free = link_free_ps_[link];
+      const int64_t start = std::max(now, free);
+      free = start + serial_ps;
+      link_busy_ps_ += serial_ps;
+      actions_by_layer_[m.layer][ids_.router] += static_cast<double>(bits);
+      if (options_.trace)
+        options_.trace({-1, fmt::format("link ({},{}) -> ({},{})", x, y, m.x, m.y), "message",
+                        &layers_[m.layer], start, start + serial_ps});
+      const int64_t next = start + serial_ps + router_ps_;
+      if (earlier_event(next, true, id)) {
+        schedule(next, true, id);
+        return;
+      }
+      now = next;
+    }
+  }
+
+  void deliver(const Message& m, int64_t now) {
+    const MessageKey key{m.from, m.to, m.tag, m.iteration};
+    auto waiting = waiting_recv_.find(key);
+    if (waiting == waiting_recv_.end()) {
+      arrived_[key] = {now, m.bytes};
       return;
     }
-    const int64_t x = m.x, y = m.y;
-    const int64_t link = next_link(m);
-    const int64_t bits = m.bytes * 8;
-    const int64_t serial_ps = ceil_div(bits, arch_.chip.network.link_width) * cycle_ps_;
-    int64_t& free = link_free_ps_[link];
-    const int64_t start = std::max(now, free);
-    free = start + serial_ps;
-    link_busy_ps_ += serial_ps;
-    actions_by_layer_[m.layer][ids_.router] += static_cast<double>(bits);
-    if (options_.trace)
-      options_.trace({-1, fmt::format("link ({},{}) -> ({},{})", x, y, m.x, m.y), "message",
-                      &layers_[m.layer], start, start + serial_ps});
-    schedule(start + serial_ps + router_ps_, true, id);
+    // Its recv waits: hand the message over directly.
+    const int64_t th = waiting->second;
+    waiting_recv_.erase(waiting);
+    arrived_[key] = {now, m.bytes};
+    threads_[th].state = ThreadState::kReady;
+    issue(th, now);
   }
 
   // ---- barriers -----------------------------------------------------------------------
@@ -837,13 +908,13 @@ class Simulator {
   std::unordered_map<MessageKey, int64_t, MessageKeyHash> waiting_recv_;
   std::unordered_map<int64_t, Barrier> barriers_;
   int64_t halted_ = 0;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
-  uint64_t seq_ = 0;
+  EventQueue queue_;
   int64_t events_ = 0, instructions_ = 0;
   int64_t crossbar_busy_ps_ = 0, acam_busy_ps_ = 0, alu_busy_ps_ = 0, port_busy_ps_ = 0,
           link_busy_ps_ = 0;
   std::vector<std::string> layers_;
   std::unordered_map<std::string, int32_t> layer_of_name_;
+  int32_t last_layer_ = 0;
   std::vector<int64_t> layer_start_ps_, layer_end_ps_, layer_instructions_;
   std::vector<std::vector<double>> actions_by_layer_;
 };
