@@ -38,7 +38,9 @@ std::string spec_text(const std::string& extra = "") {
 }
 
 TEST(GpuBaseline, RooflineByHand) {
-  cost::GpuSpec gpu = cost::parse_gpu_spec(spec_text(), "toy.yaml");
+  // No launch overhead, no minimum kernel time: the plain roofline.
+  cost::GpuSpec gpu = cost::parse_gpu_spec(
+      spec_text("launch_overhead: 0\nmin_kernel_time: 0\n"), "toy.yaml");
   EXPECT_EQ(gpu.name, "toy");
   for (int64_t batch : {1, 1000}) {
     const double b = static_cast<double>(batch);
@@ -66,6 +68,32 @@ TEST(GpuBaseline, RooflineByHand) {
   EXPECT_FALSE(c.by_layer[0].memory_bound);
 }
 
+// Launches every 5 us, kernels of at least 2 us: the fc (0.4 MFLOP on 1 PFLOP/s, fast memory:
+// 0.4 ns of roofline) takes 2 us once launched at 5 us; the gelu is launched at 10 us,
+// after the fc is done at 7 us, so the GPU idles 3 us and the batch ends at 12 us.
+TEST(GpuBaseline, LaunchOverheadAndMinimumKernelTime) {
+  cost::GpuSpec gpu = cost::parse_gpu_spec(
+      "peak_flops: 1e15\nmemory_bandwidth: 1e15\ntdp: 100\nlaunch_overhead: 5e-6\n"
+      "min_kernel_time: 2e-6\n",
+      "toy.yaml");
+  cost::GpuCost c = cost::estimate_gpu(one_linear_layer(), gpu, 1);
+  ASSERT_EQ(c.by_layer.size(), 2u);
+  EXPECT_DOUBLE_EQ(c.by_layer[0].kernel_s, 2e-6);
+  EXPECT_TRUE(c.by_layer[0].launch_bound);
+  EXPECT_NEAR(c.by_layer[0].latency_s, 7e-6, 1e-18);  // 5 us waiting for the launch + 2 us
+  EXPECT_NEAR(c.by_layer[1].latency_s, 5e-6, 1e-18);  // 3 us idle + 2 us
+  EXPECT_NEAR(c.latency_s, 12e-6, 1e-18);
+  // A batch large enough to be bound by the roofline: the launches hide behind the kernels,
+  // and the latency is the first launch plus the kernels.
+  const int64_t batch = 1'000'000;
+  cost::GpuCost big = cost::estimate_gpu(one_linear_layer(), gpu, batch);
+  EXPECT_FALSE(big.by_layer[1].launch_bound);
+  EXPECT_NEAR(big.latency_s, 5e-6 + big.by_layer[0].kernel_s + big.by_layer[1].kernel_s,
+              1e-12 * big.latency_s);
+  // Per inference the GPU gets cheaper with the batch, unlike the plain roofline of one layer.
+  EXPECT_LT(big.energy_j, c.energy_j / 1000);
+}
+
 void expect_bad_input(const std::string& text, const std::string& needle) {
   try {
     cost::parse_gpu_spec(text, "gpu.yaml");
@@ -85,6 +113,8 @@ TEST(GpuBaseline, BadFilesNameTheKey) {
   expect_bad_input("peak_flops: 1e12\nmemory_bandwidth: fast\ntdp: 1\n", "memory_bandwidth");
   expect_bad_input("peak_flops: 1e12\nmemory_bandwidth: 1e9\ntdp: [1]\n", "tdp");
   expect_bad_input("- 1\n", "mapping");
+  expect_bad_input(spec_text("launch_overhead: -1e-6\n"), "launch_overhead");
+  expect_bad_input(spec_text("min_kernel_time: soon\n"), "min_kernel_time");
   EXPECT_THROW(cost::load_gpu_spec(kSource + "/presets/no-such-gpu.yaml"), Error);
 }
 
@@ -96,6 +126,8 @@ TEST(GpuBaseline, BundledPresetIsTheBuiltInGpu) {
   EXPECT_EQ(file.memory_bandwidth, built_in.memory_bandwidth);
   EXPECT_EQ(file.tdp, built_in.tdp);
   EXPECT_EQ(file.bytes_per_element, built_in.bytes_per_element);
+  EXPECT_EQ(file.launch_overhead, built_in.launch_overhead);
+  EXPECT_EQ(file.min_kernel_time, built_in.min_kernel_time);
 }
 
 }  // namespace

@@ -52,6 +52,11 @@ nlohmann::json baseline_json(const cost::GpuCost& gpu, const cost::GpuSpec& spec
           {"memory_bandwidth_b_per_s", spec.memory_bandwidth},
           {"tdp_w", spec.tdp},
           {"bytes_per_element", spec.bytes_per_element},
+          {"launch_overhead_s", spec.launch_overhead},
+          {"min_kernel_time_s", spec.min_kernel_time},
+          {"launch_bound_layers",
+           std::count_if(gpu.by_layer.begin(), gpu.by_layer.end(),
+                         [](const cost::GpuLayerCost& l) { return l.launch_bound; })},
           {"latency_s", gpu.latency_s},
           {"throughput_inf_per_s", gpu.throughput},
           {"energy_j", gpu.energy_j},
@@ -187,9 +192,11 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
   for (const std::string& warning : c.warnings) fmt::print("  warning: {}\n", warning);
   if (gpu) {
     const api::GpuComparison& ratio = estimate.comparison;
-    fmt::print("\n  baseline {} (roofline: {:.4g} TFLOP/s, {:.4g} GB/s, {:.4g} W TDP)\n",
-               gpu_spec->name, gpu_spec->peak_flops / 1e12, gpu_spec->memory_bandwidth / 1e9,
-               gpu_spec->tdp);
+    fmt::print(
+        "\n  baseline {} (roofline: {:.4g} TFLOP/s, {:.4g} GB/s, {:.4g} W TDP; {:.3g} us per "
+        "launch, kernels >= {:.3g} us)\n",
+        gpu_spec->name, gpu_spec->peak_flops / 1e12, gpu_spec->memory_bandwidth / 1e9,
+        gpu_spec->tdp, gpu_spec->launch_overhead * 1e6, gpu_spec->min_kernel_time * 1e6);
     fmt::print("  {:<22} {:>12} {:>12} {:>10}\n", "", "aimc", "gpu", "aimc gain");
     fmt::print("  {:<22} {:>12.4g} {:>12.4g} {:>9.4g}x\n", "latency (batch) s", c.latency_s,
                gpu->latency_s, ratio.speedup);

@@ -16,18 +16,21 @@ namespace aimc::cost {
 
 namespace {
 
-const std::vector<std::string> kKeys = {"name", "peak_flops", "memory_bandwidth", "tdp",
-                                        "bytes_per_element"};
+const std::vector<std::string> kKeys = {"name",          "peak_flops",        "memory_bandwidth",
+                                        "tdp",           "bytes_per_element", "launch_overhead",
+                                        "min_kernel_time"};
 
-// A number > 0 at `key`, or Error(kBadInput) naming the file and the key.
-double positive_number(const YAML::Node& node, const std::string& key, const std::string& source) {
+// A number > 0 (or >= 0 when `zero_ok`) at `key`, or Error(kBadInput) naming the file and key.
+double positive_number(const YAML::Node& node, const std::string& key, const std::string& source,
+                       bool zero_ok = false) {
   if (!node.IsScalar()) throw_bad_input("{}: {}: expected a number", source, key);
   const std::string& text = node.Scalar();
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
     throw_bad_input("{}: {}: expected a number, got \"{}\"", source, key, text);
-  if (!(value > 0)) throw_bad_input("{}: {}: {} must be > 0", source, key, text);
+  if (zero_ok && !(value >= 0)) throw_bad_input("{}: {}: {} must be >= 0", source, key, text);
+  if (!zero_ok && !(value > 0)) throw_bad_input("{}: {}: {} must be > 0", source, key, text);
   return value;
 }
 
@@ -56,7 +59,7 @@ GpuSpec parse_gpu_spec(const std::string& yaml_text, const std::string& source) 
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
       throw_bad_input(
           "{}: {}: unknown key (valid keys: name, peak_flops, memory_bandwidth, tdp, "
-          "bytes_per_element)",
+          "bytes_per_element, launch_overhead, min_kernel_time)",
           source, key);
   }
   GpuSpec gpu;
@@ -73,6 +76,9 @@ GpuSpec parse_gpu_spec(const std::string& yaml_text, const std::string& source) 
   gpu.tdp = positive_number(root["tdp"], "tdp", source);
   if (root["bytes_per_element"])
     gpu.bytes_per_element = positive_number(root["bytes_per_element"], "bytes_per_element", source);
+  for (auto [key, field] : {std::pair{"launch_overhead", &GpuSpec::launch_overhead},
+                            std::pair{"min_kernel_time", &GpuSpec::min_kernel_time}})
+    if (root[key]) gpu.*field = positive_number(root[key], key, source, true);
   return gpu;
 }
 
@@ -91,6 +97,9 @@ GpuCost estimate_gpu(const compiler::Mapping& mapping, const GpuSpec& gpu, int64
   total.batch = batch;
   total.power_w = gpu.tdp;
   const double b = static_cast<double>(batch);
+  // The host launches kernel i at (i + 1) x launch_overhead (asynchronously); the GPU runs
+  // them in order, each when launched and when the one before it is done.
+  double launched = 0, done = 0;
   for (const compiler::LayerMapping& layer : mapping.layers) {
     GpuLayerCost cost;
     cost.node = layer.node;
@@ -109,10 +118,15 @@ GpuCost estimate_gpu(const compiler::Mapping& mapping, const GpuSpec& gpu, int64
     const double compute_s = cost.flops / gpu.peak_flops;
     const double memory_s = cost.bytes / gpu.memory_bandwidth;
     cost.memory_bound = memory_s > compute_s;
-    cost.latency_s = std::max(compute_s, memory_s);
-    total.latency_s += cost.latency_s;
+    cost.kernel_s = std::max({gpu.min_kernel_time, compute_s, memory_s});
+    launched += gpu.launch_overhead;
+    cost.launch_bound = launched > done;
+    const double start = std::max(launched, done);
+    cost.latency_s = (start - done) + cost.kernel_s;
+    done = start + cost.kernel_s;
     total.by_layer.push_back(cost);
   }
+  total.latency_s = done;
   total.throughput = total.latency_s > 0 ? b / total.latency_s : 0.0;
   total.energy_j = gpu.tdp * total.latency_s / b;
   return total;

@@ -1,7 +1,9 @@
 // A GPU baseline for `aimc estimate --baseline`: the roofline of a GPU described by its
 // datasheet's peak FLOP/s, memory bandwidth and TDP (presets/gpu-*.yaml), over the same layers
-// the mapping counts (docs/cost-model.md §7). Every layer runs alone on the whole GPU, one
-// after the other: time = max(FLOPs / peak, bytes / bandwidth), energy = TDP x time.
+// the mapping counts (docs/cost-model.md §7). Every layer is one kernel that runs alone on the
+// whole GPU, one after the other: it takes max(min_kernel_time, FLOPs / peak, bytes /
+// bandwidth), and cannot start before the host has launched it (one launch every
+// launch_overhead, asynchronous); energy = TDP x time.
 #pragma once
 
 #include <cstdint>
@@ -19,13 +21,21 @@ struct GpuSpec {
   double memory_bandwidth = 0;   // B/s
   double tdp = 0;                // W, drawn for the whole time (ASSUMPTION: an upper bound)
   double bytes_per_element = 2;  // weights and activations
+  // s per kernel launch on the host (the launches of a batch's kernels queue up ahead of the
+  // GPU), and the shortest time a kernel runs; docs/cost-model.md §7 cites the defaults.
+  double launch_overhead = kDefaultLaunchOverhead;
+  double min_kernel_time = kDefaultMinKernelTime;
+
+  static constexpr double kDefaultLaunchOverhead = 5.0e-6;
+  static constexpr double kDefaultMinKernelTime = 2.0e-6;
 };
 
 // The built-in baseline (`--baseline gpu`): the NVIDIA A100 80GB SXM of presets/gpu-a100.yaml.
 GpuSpec bundled_gpu();
 
 // Reads and validates a GPU file: keys name, peak_flops, memory_bandwidth, tdp (required,
-// > 0) and bytes_per_element (default 2, > 0). Error(kBadInput) names the file and the key
+// > 0), bytes_per_element (default 2, > 0), launch_overhead and min_kernel_time (seconds,
+// >= 0, defaults above; 0 and 0 give the plain roofline). Error(kBadInput) names the file and the key
 // at fault (an unknown key with the valid ones).
 GpuSpec load_gpu_spec(const std::string& path);
 GpuSpec parse_gpu_spec(const std::string& yaml_text, const std::string& source);
@@ -34,8 +44,10 @@ struct GpuLayerCost {
   std::string node;
   double flops = 0;  // for the batch
   double bytes = 0;  // for the batch: weights once, activations per inference
-  double latency_s = 0;
+  double kernel_s = 0;   // on the GPU: max(min_kernel_time, roofline)
+  double latency_s = 0;  // what it adds to the batch's latency (its kernel, or the launch wait)
   bool memory_bound = false;
+  bool launch_bound = false;  // the GPU waited for this kernel's launch
 };
 
 struct GpuCost {
