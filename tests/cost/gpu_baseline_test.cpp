@@ -90,8 +90,12 @@ TEST(GpuBaseline, LaunchOverheadAndMinimumKernelTime) {
   EXPECT_FALSE(big.by_layer[1].launch_bound);
   EXPECT_NEAR(big.latency_s, 5e-6 + big.by_layer[0].kernel_s + big.by_layer[1].kernel_s,
               1e-12 * big.latency_s);
-  // Per inference the GPU gets cheaper with the batch, unlike the plain roofline of one layer.
-  EXPECT_LT(big.energy_j, c.energy_j / 1000);
+  // TDP (100 W) while the 4 us of kernels run; without idle_power the 8 us of waits too.
+  EXPECT_NEAR(c.energy_j, 100 * 12e-6, 1e-15);
+  cost::GpuSpec idle = gpu;
+  idle.idle_power = 10;
+  EXPECT_NEAR(cost::estimate_gpu(one_linear_layer(), idle, 1).energy_j, 100 * 4e-6 + 10 * 8e-6,
+              1e-15);
 }
 
 void expect_bad_input(const std::string& text, const std::string& needle) {
@@ -128,6 +132,7 @@ TEST(GpuBaseline, BundledPresetIsTheBuiltInGpu) {
   EXPECT_EQ(file.bytes_per_element, built_in.bytes_per_element);
   EXPECT_EQ(file.launch_overhead, built_in.launch_overhead);
   EXPECT_EQ(file.min_kernel_time, built_in.min_kernel_time);
+  EXPECT_EQ(file.idle_power, built_in.idle_power);
 }
 
 }  // namespace

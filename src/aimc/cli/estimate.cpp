@@ -54,6 +54,7 @@ nlohmann::json baseline_json(const cost::GpuCost& gpu, const cost::GpuSpec& spec
           {"bytes_per_element", spec.bytes_per_element},
           {"launch_overhead_s", spec.launch_overhead},
           {"min_kernel_time_s", spec.min_kernel_time},
+          {"idle_power_w", spec.idle_power < 0 ? spec.tdp : spec.idle_power},
           {"launch_bound_layers",
            std::count_if(gpu.by_layer.begin(), gpu.by_layer.end(),
                          [](const cost::GpuLayerCost& l) { return l.launch_bound; })},

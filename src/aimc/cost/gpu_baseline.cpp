@@ -18,7 +18,7 @@ namespace {
 
 const std::vector<std::string> kKeys = {"name",          "peak_flops",        "memory_bandwidth",
                                         "tdp",           "bytes_per_element", "launch_overhead",
-                                        "min_kernel_time"};
+                                        "min_kernel_time", "idle_power"};
 
 // A number > 0 (or >= 0 when `zero_ok`) at `key`, or Error(kBadInput) naming the file and key.
 double positive_number(const YAML::Node& node, const std::string& key, const std::string& source,
@@ -42,6 +42,7 @@ GpuSpec bundled_gpu() {
   gpu.peak_flops = 312.0e12;  // NVIDIA A100 datasheet: FP16 Tensor Core, dense
   gpu.memory_bandwidth = 2.039e12;
   gpu.tdp = 400;
+  gpu.idle_power = 60;  // presets/gpu-a100.yaml: ASSUMPTION
   gpu.bytes_per_element = 2;
   return gpu;
 }
@@ -59,7 +60,7 @@ GpuSpec parse_gpu_spec(const std::string& yaml_text, const std::string& source) 
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
       throw_bad_input(
           "{}: {}: unknown key (valid keys: name, peak_flops, memory_bandwidth, tdp, "
-          "bytes_per_element, launch_overhead, min_kernel_time)",
+          "bytes_per_element, launch_overhead, min_kernel_time, idle_power)",
           source, key);
   }
   GpuSpec gpu;
@@ -77,7 +78,8 @@ GpuSpec parse_gpu_spec(const std::string& yaml_text, const std::string& source) 
   if (root["bytes_per_element"])
     gpu.bytes_per_element = positive_number(root["bytes_per_element"], "bytes_per_element", source);
   for (auto [key, field] : {std::pair{"launch_overhead", &GpuSpec::launch_overhead},
-                            std::pair{"min_kernel_time", &GpuSpec::min_kernel_time}})
+                            std::pair{"min_kernel_time", &GpuSpec::min_kernel_time},
+                            std::pair{"idle_power", &GpuSpec::idle_power}})
     if (root[key]) gpu.*field = positive_number(root[key], key, source, true);
   return gpu;
 }
@@ -95,7 +97,6 @@ GpuCost estimate_gpu(const compiler::Mapping& mapping, const GpuSpec& gpu, int64
   GpuCost total;
   total.gpu = gpu.name;
   total.batch = batch;
-  total.power_w = gpu.tdp;
   const double b = static_cast<double>(batch);
   // The host launches kernel i at (i + 1) x launch_overhead (asynchronously); the GPU runs
   // them in order, each when launched and when the one before it is done.
@@ -128,7 +129,11 @@ GpuCost estimate_gpu(const compiler::Mapping& mapping, const GpuSpec& gpu, int64
   }
   total.latency_s = done;
   total.throughput = total.latency_s > 0 ? b / total.latency_s : 0.0;
-  total.energy_j = gpu.tdp * total.latency_s / b;
+  double busy_s = 0;
+  for (const GpuLayerCost& layer : total.by_layer) busy_s += layer.kernel_s;
+  const double idle_w = gpu.idle_power < 0 ? gpu.tdp : gpu.idle_power;
+  total.energy_j = (gpu.tdp * busy_s + idle_w * std::max(0.0, total.latency_s - busy_s)) / b;
+  total.power_w = total.latency_s > 0 ? total.energy_j * b / total.latency_s : gpu.tdp;
   return total;
 }
 

@@ -19,7 +19,8 @@ struct GpuSpec {
   std::string source;            // the file it came from ("" for the built-in one)
   double peak_flops = 0;         // FLOP/s at the precision of bytes_per_element
   double memory_bandwidth = 0;   // B/s
-  double tdp = 0;                // W, drawn for the whole time (ASSUMPTION: an upper bound)
+  double tdp = 0;                // W, drawn while a kernel runs (ASSUMPTION: an upper bound)
+  double idle_power = -1;        // W, drawn while it waits for a launch; < 0: the TDP
   double bytes_per_element = 2;  // weights and activations
   // s per kernel launch on the host (the launches of a batch's kernels queue up ahead of the
   // GPU), and the shortest time a kernel runs; docs/cost-model.md §7 cites the defaults.
@@ -35,7 +36,8 @@ GpuSpec bundled_gpu();
 
 // Reads and validates a GPU file: keys name, peak_flops, memory_bandwidth, tdp (required,
 // > 0), bytes_per_element (default 2, > 0), launch_overhead and min_kernel_time (seconds,
-// >= 0, defaults above; 0 and 0 give the plain roofline). Error(kBadInput) names the file and the key
+// >= 0, defaults above; 0 and 0 give the plain roofline), idle_power (W, >= 0, default the
+// TDP). Error(kBadInput) names the file and the key
 // at fault (an unknown key with the valid ones).
 GpuSpec load_gpu_spec(const std::string& path);
 GpuSpec parse_gpu_spec(const std::string& yaml_text, const std::string& source);
@@ -55,8 +57,10 @@ struct GpuCost {
   int64_t batch = 1;
   double latency_s = 0;   // the batch through every layer
   double throughput = 0;  // inferences per second: batch / latency
-  double energy_j = 0;    // per inference: TDP x latency / batch
-  double power_w = 0;     // TDP
+  // Per inference: (TDP x the kernels' time + idle_power x the time waiting for launches) /
+  // batch.
+  double energy_j = 0;
+  double power_w = 0;     // mean: energy x batch / latency
   std::vector<GpuLayerCost> by_layer;
 };
 
