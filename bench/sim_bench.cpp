@@ -62,13 +62,15 @@ void run(const std::string& model, const std::string& arch_path, int64_t chips, 
   aimc::sim::SimOptions options;
   options.batch = batch;
   aimc::sim::SimResult result;
-  const double s = seconds_per_call([&] { result = aimc::sim::simulate(compiled.programs, arch, options); });
+  const double s =
+      seconds_per_call([&] { result = aimc::sim::simulate(compiled.programs, arch, options); });
   const double rate = static_cast<double>(result.events) / s;
-  std::printf("%-28s %-8s batch %-4lld %9lld events %9lld instructions: %7.2f M events/s, "
-              "%5.2fx the bare heap's cost per event\n",
-              model.substr(model.find_last_of('/') + 1).c_str(), arch.name.c_str(),
-              static_cast<long long>(batch), static_cast<long long>(result.events),
-              static_cast<long long>(result.instructions), rate / 1e6, baseline / rate);
+  std::printf(
+      "%-28s %-8s batch %-4lld %9lld events %9lld instructions: %7.2f M events/s, "
+      "%5.2fx the bare heap's cost per event\n",
+      model.substr(model.find_last_of('/') + 1).c_str(), arch.name.c_str(),
+      static_cast<long long>(batch), static_cast<long long>(result.events),
+      static_cast<long long>(result.instructions), rate / 1e6, baseline / rate);
 }
 
 }  // namespace

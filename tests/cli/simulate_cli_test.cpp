@@ -56,9 +56,10 @@ TEST(SimulateCli, JsonAgreesWithEstimateAndCompile) {
 }
 
 TEST(SimulateCli, TraceIsChromeTraceJson) {
-  const fs::path trace = fs::temp_directory_path() / ("aimc_sim_trace_" + std::to_string(getpid()) + ".json");
-  test::CliRun r = test::run_aimc("simulate " + kVitOnRace + " --json --batch 2 --trace " +
-                                  trace.string());
+  const fs::path trace =
+      fs::temp_directory_path() / ("aimc_sim_trace_" + std::to_string(getpid()) + ".json");
+  test::CliRun r =
+      test::run_aimc("simulate " + kVitOnRace + " --json --batch 2 --trace " + trace.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   std::ifstream in(trace);

@@ -39,8 +39,8 @@ std::string spec_text(const std::string& extra = "") {
 
 TEST(GpuBaseline, RooflineByHand) {
   // No launch overhead, no minimum kernel time: the plain roofline.
-  cost::GpuSpec gpu = cost::parse_gpu_spec(
-      spec_text("launch_overhead: 0\nmin_kernel_time: 0\n"), "toy.yaml");
+  cost::GpuSpec gpu =
+      cost::parse_gpu_spec(spec_text("launch_overhead: 0\nmin_kernel_time: 0\n"), "toy.yaml");
   EXPECT_EQ(gpu.name, "toy");
   for (int64_t batch : {1, 1000}) {
     const double b = static_cast<double>(batch);

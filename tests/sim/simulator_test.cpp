@@ -55,8 +55,8 @@ arch::Architecture hand_arch() {
 isa::ProgramSet programs_of(const std::vector<std::string>& bodies, int cores_per_tile = 2) {
   isa::ProgramSet set;
   for (size_t c = 0; c < bodies.size(); ++c) {
-    const std::string text = fmt::format(".core {}\n.tile {}\n.chip 0\n{}", c,
-                                         c / cores_per_tile, bodies[c]);
+    const std::string text =
+        fmt::format(".core {}\n.tile {}\n.chip 0\n{}", c, c / cores_per_tile, bodies[c]);
     set.programs.push_back(isa::parse_assembly(text, fmt::format("core_{}.s", c)));
   }
   return set;
@@ -66,8 +66,8 @@ constexpr double kNs = 1e-9;
 
 TEST(Simulator, OneMvmTakesTwoPhasesOfItsInputSteps) {
   const arch::Architecture arch = hand_arch();
-  const SimResult r = simulate(
-      programs_of({"mvm group=0 rows=128 cols=128 steps=7 src=0 dst=128\nhalt\n"}), arch);
+  const SimResult r =
+      simulate(programs_of({"mvm group=0 rows=128 cols=128 steps=7 src=0 dst=128\nhalt\n"}), arch);
   EXPECT_EQ(r.cycles, 1400);
   EXPECT_DOUBLE_EQ(r.latency_s, 1400 * kNs);
   EXPECT_EQ(r.instructions, 2);
@@ -80,23 +80,25 @@ TEST(Simulator, OneMvmTakesTwoPhasesOfItsInputSteps) {
   EXPECT_DOUBLE_EQ(actions["adc"], 2 * 7 * 4 * 128);
   EXPECT_DOUBLE_EQ(actions["shift_add"], 2 * 7 * 4 * 128);
   EXPECT_DOUBLE_EQ(actions["buffer"], 4 + 16);
-  const double expected_j = 112 * 1e-12 + 14336 * 1e-14 + 7168 * 2e-12 + 7168 * 1e-14 +
-                            20 * 1e-13 * 256 / 8;
+  const double expected_j =
+      112 * 1e-12 + 14336 * 1e-14 + 7168 * 2e-12 + 7168 * 1e-14 + 20 * 1e-13 * 256 / 8;
   EXPECT_NEAR(r.dynamic_j, expected_j, 1e-9 * expected_j);
 }
 
 TEST(Simulator, GroupsReadInParallelAndOneGroupInSequence) {
   const arch::Architecture arch = hand_arch();
   // Two groups: the second issues a cycle after the first, both take 1400 ns.
-  const SimResult parallel = simulate(programs_of({"mvm group=0 rows=128 cols=128 steps=7 src=0 dst=128\n"
-                                                   "mvm group=1 rows=128 cols=128 steps=7 src=0 dst=640\n"
-                                                   "halt\n"}),
-                                      arch);
+  const SimResult parallel =
+      simulate(programs_of({"mvm group=0 rows=128 cols=128 steps=7 src=0 dst=128\n"
+                            "mvm group=1 rows=128 cols=128 steps=7 src=0 dst=640\n"
+                            "halt\n"}),
+               arch);
   EXPECT_EQ(parallel.cycles, 1401);
-  const SimResult serial = simulate(programs_of({"mvm group=0 rows=128 cols=128 steps=7 src=0 dst=128\n"
-                                                 "mvm group=0 rows=128 cols=128 steps=7 src=0 dst=640\n"
-                                                 "halt\n"}),
-                                    arch);
+  const SimResult serial =
+      simulate(programs_of({"mvm group=0 rows=128 cols=128 steps=7 src=0 dst=128\n"
+                            "mvm group=0 rows=128 cols=128 steps=7 src=0 dst=640\n"
+                            "halt\n"}),
+               arch);
   EXPECT_EQ(serial.cycles, 2800);
   // A group index past the core's 2 groups (16 arrays / 8 per group) is bad input.
   try {
@@ -121,11 +123,12 @@ TEST(Simulator, TheAluWaitsForTheMvmsBeforeIt) {
                                arch);
   EXPECT_EQ(r.cycles, 2801);
   // An mvm that reads what the alu writes waits for it: 1500 + 1400.
-  const SimResult dependent = simulate(programs_of({"mvm group=0 rows=128 cols=128 steps=7 src=0 dst=128\n"
-                                                    "alu op=add len=100 src=128 dst=1024\n"
-                                                    "mvm group=1 rows=100 cols=128 steps=7 src=1024 dst=640\n"
-                                                    "halt\n"}),
-                                       arch);
+  const SimResult dependent =
+      simulate(programs_of({"mvm group=0 rows=128 cols=128 steps=7 src=0 dst=128\n"
+                            "alu op=add len=100 src=128 dst=1024\n"
+                            "mvm group=1 rows=100 cols=128 steps=7 src=1024 dst=640\n"
+                            "halt\n"}),
+               arch);
   EXPECT_EQ(dependent.cycles, 2900);
 }
 
@@ -149,10 +152,10 @@ TEST(Simulator, TwoMessagesOnOneLinkWaitForEachOther) {
   // Cores 0 and 1 (tile 0) each send 64 B to core 2 (tile 1). They share the tile's port
   // (0-2 and 2-4 ns) and the link: the first holds it 2-18 and arrives at 20, the second
   // waits until 18, holds it to 34 and arrives at 36; core 2 writes it 36-38.
-  const SimResult r =
-      simulate(programs_of({"send peer=2 bytes=64 src=0\nhalt\n", "send peer=2 bytes=64 src=0\nhalt\n",
-                            "recv peer=0 bytes=64 dst=0\nrecv peer=1 bytes=64 dst=64\nhalt\n"}),
-               arch);
+  const SimResult r = simulate(
+      programs_of({"send peer=2 bytes=64 src=0\nhalt\n", "send peer=2 bytes=64 src=0\nhalt\n",
+                   "recv peer=0 bytes=64 dst=0\nrecv peer=1 bytes=64 dst=64\nhalt\n"}),
+      arch);
   EXPECT_EQ(r.cycles, 38);
   // Over 4 tiles of a 2 x 2 mesh: 8 directed links, one of them busy 32 ns.
   for (const UnitUtilisation& u : r.units)
@@ -164,20 +167,21 @@ TEST(Simulator, TwoMessagesOnOneLinkWaitForEachOther) {
 
 TEST(Simulator, ABarrierOpensACycleAfterTheLastCore) {
   const arch::Architecture arch = hand_arch();
-  const SimResult r = simulate(programs_of({"alu op=add len=50 src=0 dst=0\nsync barrier=0\nhalt\n",
-                                            "alu op=add len=10 src=0 dst=0\nsync barrier=0\nhalt\n"}),
-                               arch);
+  const SimResult r =
+      simulate(programs_of({"alu op=add len=50 src=0 dst=0\nsync barrier=0\nhalt\n",
+                            "alu op=add len=10 src=0 dst=0\nsync barrier=0\nhalt\n"}),
+               arch);
   EXPECT_EQ(r.cycles, 51);
 }
 
 TEST(Simulator, BatchesPipelineTheSegmentsOfACore) {
   const arch::Architecture arch = hand_arch();
   // Layer a on core 0 (100 ns of ALU) feeds layer b on core 1 (100 ns), one tile.
-  const isa::ProgramSet set = programs_of(
-      {".layer a\nalu op=add len=100 src=0 dst=0\nsend peer=1 bytes=32 src=0\n.layer\n"
-       "sync barrier=0\nhalt\n",
-       ".layer b\nrecv peer=0 bytes=32 dst=0\nalu op=add len=100 src=0 dst=64\n.layer\n"
-       "sync barrier=0\nhalt\n"});
+  const isa::ProgramSet set =
+      programs_of({".layer a\nalu op=add len=100 src=0 dst=0\nsend peer=1 bytes=32 src=0\n.layer\n"
+                   "sync barrier=0\nhalt\n",
+                   ".layer b\nrecv peer=0 bytes=32 dst=0\nalu op=add len=100 src=0 dst=64\n.layer\n"
+                   "sync barrier=0\nhalt\n"});
   const SimResult one = simulate(set, arch);
   // 100 (alu) + 1 (send: one port access) + 1 (recv) + 100 (alu) + 1 (the barrier).
   EXPECT_EQ(one.cycles, 203);
@@ -294,7 +298,7 @@ TEST(Simulator, TheTraceHoldsEveryInstructionOnItsUnit) {
     if (event["name"] == "mvm") {
       ++mvms;
       EXPECT_DOUBLE_EQ(event["dur"].get<double>(), 1.4);  // microseconds
-      EXPECT_EQ(event["pid"], 1);                          // core 0
+      EXPECT_EQ(event["pid"], 1);                         // core 0
     }
     if (event["name"] == "message") ++hops;
   }
@@ -318,8 +322,7 @@ TEST(Simulator, SameProgramsSameNumbers) {
   // halt once).
   int64_t body = 0, tail = 0;
   for (const isa::Program& p : a.programs.programs)
-    for (const isa::Instruction& in : p.instructions)
-      (in.layer.empty() ? tail : body) += 1;
+    for (const isa::Instruction& in : p.instructions) (in.layer.empty() ? tail : body) += 1;
   EXPECT_EQ(a.sim.instructions, 3 * body + tail);
 }
 

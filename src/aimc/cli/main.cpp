@@ -55,8 +55,7 @@ int run_main(int argc, char** argv) {
   add("compile",
       "map a model onto an architecture: mapping.json, ACAM tables and one .s program per core",
       aimc::cli::add_compile_command);
-  add("simulate",
-      "cycle-level run of the compiled programs: latency, energy, utilisation, --trace",
+  add("simulate", "cycle-level run of the compiled programs: latency, energy, utilisation, --trace",
       aimc::cli::add_simulate_command);
   add("finetune",
       "noise-aware fine-tuning: train a model on simulated chip instances, write a new ONNX",

@@ -45,9 +45,8 @@ nlohmann::json simulate_json(const api::SimulateResult& r, const SimulateOptions
                                  {"energy_j", c.energy_j}};
   nlohmann::json units = nlohmann::json::object();
   for (const sim::UnitUtilisation& u : s.units)
-    units[u.unit] = {{"instances", u.instances},
-                     {"busy_s", u.busy_s},
-                     {"utilisation", u.utilisation}};
+    units[u.unit] = {
+        {"instances", u.instances}, {"busy_s", u.busy_s}, {"utilisation", u.utilisation}};
   nlohmann::json layers = nlohmann::json::array();
   for (const api::LayerComparison& l : r.layers)
     layers.push_back({{"node", l.node},
@@ -102,8 +101,8 @@ void print_summary(const api::SimulateResult& r, const SimulateOptions& options,
              r.estimate.throughput, ratio(s.throughput, r.estimate.throughput));
   fmt::print("  {:<22} {:>12.4g} {:>12.4g} {:>8.3f}\n", "energy / inference J", s.energy_j,
              r.estimate.energy_j, ratio(s.energy_j, r.estimate.energy_j));
-  fmt::print("  {} cycles, {} events in {:.3g} s ({:.3g} M events/s)\n", s.cycles, s.events,
-             wall_s, wall_s > 0 ? static_cast<double>(s.events) / wall_s / 1e6 : 0.0);
+  fmt::print("  {} cycles, {} events in {:.3g} s ({:.3g} M events/s)\n", s.cycles, s.events, wall_s,
+             wall_s > 0 ? static_cast<double>(s.events) / wall_s / 1e6 : 0.0);
   for (const std::string& warning : s.warnings) fmt::print("  warning: {}\n", warning);
   fmt::print("\n  {:<12} {:>10} {:>12} {:>12}\n", "unit", "instances", "busy s", "utilisation");
   for (const sim::UnitUtilisation& u : s.units)

@@ -292,8 +292,8 @@ class Generator {
           if (one_core) {
             const int64_t partial = partials + i * partial_bytes_per_vector;
             if (layer.row_blocks > 1)
-              emit(core, alu(AluOp::kAdd, outputs_per_vector * (layer.row_blocks - 1), partial,
-                             partial));
+              emit(core,
+                   alu(AluOp::kAdd, outputs_per_vector * (layer.row_blocks - 1), partial, partial));
             emit(core, alu(AluOp::kScale, outputs_per_vector, partial,
                            out + i * outputs_per_vector * element_bytes_));
           }

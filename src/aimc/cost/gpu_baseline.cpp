@@ -16,9 +16,14 @@ namespace aimc::cost {
 
 namespace {
 
-const std::vector<std::string> kKeys = {"name",          "peak_flops",        "memory_bandwidth",
-                                        "tdp",           "bytes_per_element", "launch_overhead",
-                                        "min_kernel_time", "idle_power"};
+const std::vector<std::string> kKeys = {"name",
+                                        "peak_flops",
+                                        "memory_bandwidth",
+                                        "tdp",
+                                        "bytes_per_element",
+                                        "launch_overhead",
+                                        "min_kernel_time",
+                                        "idle_power"};
 
 // A number > 0 (or >= 0 when `zero_ok`) at `key`, or Error(kBadInput) naming the file and key.
 double positive_number(const YAML::Node& node, const std::string& key, const std::string& source,

@@ -44,8 +44,8 @@ GpuSpec parse_gpu_spec(const std::string& yaml_text, const std::string& source);
 
 struct GpuLayerCost {
   std::string node;
-  double flops = 0;  // for the batch
-  double bytes = 0;  // for the batch: weights once, activations per inference
+  double flops = 0;      // for the batch
+  double bytes = 0;      // for the batch: weights once, activations per inference
   double kernel_s = 0;   // on the GPU: max(min_kernel_time, roofline)
   double latency_s = 0;  // what it adds to the batch's latency (its kernel, or the launch wait)
   bool memory_bound = false;
@@ -60,7 +60,7 @@ struct GpuCost {
   // Per inference: (TDP x the kernels' time + idle_power x the time waiting for launches) /
   // batch.
   double energy_j = 0;
-  double power_w = 0;     // mean: energy x batch / latency
+  double power_w = 0;  // mean: energy x batch / latency
   std::vector<GpuLayerCost> by_layer;
 };
 

@@ -50,14 +50,14 @@ struct Range {
 // One instruction, decoded for the run.
 struct Op {
   Opcode opcode = Opcode::kHalt;
-  int32_t layer = 0;    // index into the layers
-  int64_t unit = 0;     // mvm: group; acam: unit; send / recv: peer
-  int64_t unit_ps = 0;  // time on its unit
-  int64_t accesses = 0; // buffer port accesses (reads + writes)
+  int32_t layer = 0;                   // index into the layers
+  int64_t unit = 0;                    // mvm: group; acam: unit; send / recv: peer
+  int64_t unit_ps = 0;                 // time on its unit
+  int64_t accesses = 0;                // buffer port accesses (reads + writes)
   int64_t read_lo = 0, read_hi = 0;    // what it reads in the core buffer
   int64_t write_lo = 0, write_hi = 0;  // what it writes
-  int64_t bytes = 0;    // send / recv
-  int64_t barrier = 0;  // sync
+  int64_t bytes = 0;                   // send / recv
+  int64_t barrier = 0;                 // sync
   // send / recv: its place among the program's messages to / from the peer; sync: among the
   // program's syncs. With the inference, it pairs a recv with its send and a sync with the
   // other cores' (the order of the programs' text, whatever order the segments run in).
@@ -201,8 +201,8 @@ class Simulator {
   Simulator(const isa::ProgramSet& programs, const arch::Architecture& arch,
             const SimOptions& options)
       : programs_(programs), arch_(arch), options_(options) {
-    ids_ = {component_index("crossbar"), component_index("dac"),   component_index("adc"),
-            component_index("shift_add"), component_index("acam"), component_index("buffer"),
+    ids_ = {component_index("crossbar"),  component_index("dac"),   component_index("adc"),
+            component_index("shift_add"), component_index("acam"),  component_index("buffer"),
             component_index("alu"),       component_index("router")};
     if (options.batch < 1 || options.batch > kMaxBatch)
       throw_bad_input("batch: {} must be in 1..{}", options.batch, kMaxBatch);
@@ -276,8 +276,8 @@ class Simulator {
 
   [[noreturn]] void bad(int64_t core, size_t k, const Instruction& instruction,
                         const std::string& why) const {
-    throw_bad_input("core {}: instruction {} ({}): {}", core, k, isa::write_instruction(instruction),
-                    why);
+    throw_bad_input("core {}: instruction {} ({}): {}", core, k,
+                    isa::write_instruction(instruction), why);
   }
 
   void decode(int64_t c) {
@@ -313,8 +313,8 @@ class Simulator {
       const Instruction& in = code[k];
       for (const isa::Operand& operand : isa::operands(in.opcode))
         if (in.*operand.field >= kOperandLimit)
-          bad(c, k, in, fmt::format("{}={} is out of range (at most 2^48)", operand.name,
-                                    in.*operand.field));
+          bad(c, k, in,
+              fmt::format("{}={} is out of range (at most 2^48)", operand.name, in.*operand.field));
       if (in.opcode == Opcode::kAlu && in.len >= kOperandLimit)
         bad(c, k, in, "len is out of range");
       if (in.opcode == Opcode::kHalt && k + 1 != code.size()) bad(c, k, in, "halt before the end");
@@ -331,11 +331,11 @@ class Simulator {
                             in.group, arch_.name, groups_per_core_, arrays_per_group_,
                             arch_.weight_slices()));
           if (in.rows < 1 || in.rows > arch_.array.rows)
-            bad(c, k, in, fmt::format("rows={} outside 1..{} (array.rows)", in.rows,
-                                      arch_.array.rows));
+            bad(c, k, in,
+                fmt::format("rows={} outside 1..{} (array.rows)", in.rows, arch_.array.rows));
           if (in.cols < 1 || in.cols > arch_.array.cols)
-            bad(c, k, in, fmt::format("cols={} outside 1..{} (array.cols)", in.cols,
-                                      arch_.array.cols));
+            bad(c, k, in,
+                fmt::format("cols={} outside 1..{} (array.cols)", in.cols, arch_.array.cols));
           if (in.steps != arch_.input_steps())
             bad(c, k, in,
                 fmt::format("steps={} but {} drives {} input steps (input.in_bits {}, "
@@ -441,8 +441,12 @@ class Simulator {
 
   // ---- the run ------------------------------------------------------------------------
 
-  static uint64_t who(bool hop, int64_t id) { return static_cast<uint64_t>(id) * 2 + (hop ? 1 : 0); }
-  void schedule(int64_t time_ps, bool hop, int64_t id) { queue_.push(event_key(time_ps, who(hop, id))); }
+  static uint64_t who(bool hop, int64_t id) {
+    return static_cast<uint64_t>(id) * 2 + (hop ? 1 : 0);
+  }
+  void schedule(int64_t time_ps, bool hop, int64_t id) {
+    queue_.push(event_key(time_ps, who(hop, id)));
+  }
   // Whether an event other than (time_ps, who) comes first.
   bool earlier_event(int64_t time_ps, bool hop, int64_t id) const {
     return !queue_.empty() && queue_.top() < event_key(time_ps, who(hop, id));
@@ -771,8 +775,8 @@ class Simulator {
                                       isa::write_instruction(in));
       if (options_.batch > 1) where += fmt::format(" of inference {}", thread.iteration);
       if (thread.state == ThreadState::kWaitRecv)
-        waits.push_back(where + fmt::format(" waits for a message from core {} that never comes",
-                                            in.peer));
+        waits.push_back(where +
+                        fmt::format(" waits for a message from core {} that never comes", in.peer));
       else
         waits.push_back(where + " waits at a barrier that another core never reaches");
       if (waits.size() == 8) break;
@@ -817,7 +821,8 @@ class Simulator {
           const double reads = static_cast<double>(kPhases * in.steps);
           actions[ids_.crossbar] += n * reads * static_cast<double>(arrays_per_group_);
           actions[ids_.dac] += n * reads * static_cast<double>(in.rows * arrays_per_group_);
-          const double conversions = n * reads * arch_.weight_slices() * static_cast<double>(in.cols);
+          const double conversions =
+              n * reads * arch_.weight_slices() * static_cast<double>(in.cols);
           actions[ids_.adc] += conversions;
           actions[ids_.shift_add] += conversions;
         } else if (in.opcode == Opcode::kAcam) {

@@ -21,8 +21,8 @@ namespace aimc::sim {
 
 // One interval of one unit, for --trace (Chrome trace JSON: sim/trace.h).
 struct TraceSpan {
-  int64_t core = 0;      // the core, or -1 for a network link
-  std::string lane;      // the unit within the core ("group 3", "alu", "acam 1", "port") or link
+  int64_t core = 0;       // the core, or -1 for a network link
+  std::string lane;       // the unit within the core ("group 3", "alu", "acam 1", "port") or link
   const char* name = "";  // the opcode ("mvm", ...) or "message"
   const std::string* layer = nullptr;  // the instruction's layer (never null; "" for none)
   int64_t start_ps = 0;
@@ -31,8 +31,9 @@ struct TraceSpan {
 using TraceSink = std::function<void(const TraceSpan&)>;
 
 struct SimOptions {
-  // Inferences run back to back: each program runs its instructions `batch` times, all but
-  // its final halt and the barrier right before it, which end the batch once (docs/simulate.md).
+  // Inferences run back to back: each core's segments (runs of one `.layer`) run once per
+  // inference, overlapping across inferences; the closing barrier and halt once at the end
+  // (docs/simulate.md §3). At most 2^20.
   int64_t batch = 1;
   TraceSink trace;  // called for every executed instruction and network hop, when set
 };
@@ -40,10 +41,10 @@ struct SimOptions {
 // Time and energy of one layer (the instructions whose `.layer` names it) over the batch.
 struct LayerSim {
   std::string node;
-  double start_s = 0;  // the first issue of one of its instructions
-  double end_s = 0;    // the last completion
-  double latency_s = 0;  // end_s - start_s
-  int64_t instructions = 0;  // executed
+  double start_s = 0;                     // the first issue of one of its instructions
+  double end_s = 0;                       // the last completion
+  double latency_s = 0;                   // end_s - start_s
+  int64_t instructions = 0;               // executed
   std::map<std::string, double> actions;  // component -> actions, per inference
   double energy_j = 0;                    // dynamic, per inference
 };

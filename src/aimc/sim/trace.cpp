@@ -29,8 +29,8 @@ std::string micros(int64_t ps) {
 ChromeTrace::ChromeTrace(std::string path) : path_(std::move(path)) {
   namespace fs = std::filesystem;
   const fs::path target(path_);
-  staging_ = (target.parent_path() / fmt::format(".{}.aimc-trace-{}", target.filename().string(),
-                                                 getpid()))
+  staging_ = (target.parent_path() /
+              fmt::format(".{}.aimc-trace-{}", target.filename().string(), getpid()))
                  .string();
   file_ = std::fopen(staging_.c_str(), "w");
   if (!file_) throw_bad_input("--trace {}: cannot write a file there", path_);
@@ -59,17 +59,20 @@ int ChromeTrace::thread_id(int64_t pid, const std::string& lane) {
   it->second = next_thread_[pid]++;
   if (it->second == 0) {
     const std::string name = pid == 0 ? "network" : fmt::format("core {}", pid - 1);
-    write(fmt::format("{}{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{},\"args\":{{\"name\":"
-                      "\"{}\"}}}}",
-                      first_ ? "" : ",\n", pid, name));
-    write(fmt::format(",\n{{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":{},\"args\":{{"
-                      "\"sort_index\":{}}}}}",
-                      pid, pid));
+    write(
+        fmt::format("{}{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{},\"args\":{{\"name\":"
+                    "\"{}\"}}}}",
+                    first_ ? "" : ",\n", pid, name));
+    write(
+        fmt::format(",\n{{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":{},\"args\":{{"
+                    "\"sort_index\":{}}}}}",
+                    pid, pid));
     first_ = false;
   }
-  write(fmt::format("{}{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":{},\"tid\":{},\"args\":{{"
-                    "\"name\":{}}}}}",
-                    first_ ? "" : ",\n", pid, it->second, nlohmann::json(lane).dump()));
+  write(
+      fmt::format("{}{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":{},\"tid\":{},\"args\":{{"
+                  "\"name\":{}}}}}",
+                  first_ ? "" : ",\n", pid, it->second, nlohmann::json(lane).dump()));
   first_ = false;
   return it->second;
 }
@@ -79,10 +82,11 @@ void ChromeTrace::add(const TraceSpan& span) {
   const int tid = thread_id(pid, span.lane);
   auto [layer, added] = layer_json_.try_emplace(span.layer);
   if (added) layer->second = nlohmann::json(*span.layer).dump();
-  write(fmt::format(",\n{{\"ph\":\"X\",\"name\":\"{}\",\"cat\":{},\"pid\":{},\"tid\":{},\"ts\":{},"
-                    "\"dur\":{}}}",
-                    span.name, layer->second, pid, tid, micros(span.start_ps),
-                    micros(span.end_ps - span.start_ps)));
+  write(
+      fmt::format(",\n{{\"ph\":\"X\",\"name\":\"{}\",\"cat\":{},\"pid\":{},\"tid\":{},\"ts\":{},"
+                  "\"dur\":{}}}",
+                  span.name, layer->second, pid, tid, micros(span.start_ps),
+                  micros(span.end_ps - span.start_ps)));
   ++spans_;
 }
 
