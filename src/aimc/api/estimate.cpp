@@ -24,11 +24,11 @@ EstimateResult estimate(const ir::Graph& graph, const arch::Architecture& arch,
 }
 
 CompileResult compile(const ir::Graph& graph, const arch::Architecture& arch, int64_t chips,
-                      bool replicate) {
+                      bool replicate, int64_t batch) {
   CompileResult result;
   // The mapping `aimc estimate` makes (replication balanced by the cost model's layer times).
   result.mapping =
-      compiler::map_graph(graph, arch, cost::mapping_options(arch, 1, chips, replicate));
+      compiler::map_graph(graph, arch, cost::mapping_options(arch, batch, chips, replicate));
   result.programs = compiler::generate_programs(graph, result.mapping, arch);
   if (std::string problem = isa::verify(result.programs); !problem.empty())
     throw_runtime("internal error: the generated programs do not verify: {}", problem);

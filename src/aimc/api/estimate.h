@@ -40,10 +40,12 @@ EstimateResult estimate(const ir::Graph& graph, const arch::Architecture& arch,
                         const EstimateRequest& request);
 
 struct CompileResult {
-  compiler::Mapping mapping;  // the one `estimate` makes for batch 1
+  compiler::Mapping mapping;  // the one `estimate` makes for the batch
   isa::ProgramSet programs;   // verified (isa::verify)
 };
+// `batch` sets the mapping's replication (as `aimc estimate --batch` balances it); the
+// programs are for one inference.
 CompileResult compile(const ir::Graph& graph, const arch::Architecture& arch, int64_t chips,
-                      bool replicate);
+                      bool replicate, int64_t batch = 1);
 
 }  // namespace aimc::api

@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "aimc/compiler/codegen.h"
+#include "aimc/api/estimate.h"
 #include "aimc/core/error.h"
 
 namespace aimc::api {
@@ -12,11 +12,9 @@ SimulateResult simulate(const ir::Graph& graph, const arch::Architecture& arch,
                         const SimulateRequest& request) {
   if (request.batch < 1) throw_bad_input("--batch: {} must be >= 1", request.batch);
   SimulateResult result;
-  result.mapping = compiler::map_graph(
-      graph, arch, cost::mapping_options(arch, request.batch, request.chips, request.replicate));
-  result.programs = compiler::generate_programs(graph, result.mapping, arch);
-  if (std::string problem = isa::verify(result.programs); !problem.empty())
-    throw_runtime("internal error: the generated programs do not verify: {}", problem);
+  CompileResult compiled = compile(graph, arch, request.chips, request.replicate, request.batch);
+  result.mapping = std::move(compiled.mapping);
+  result.programs = std::move(compiled.programs);
   sim::SimOptions options;
   options.batch = request.batch;
   options.trace = request.trace;

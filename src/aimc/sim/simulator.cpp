@@ -315,8 +315,6 @@ class Simulator {
         if (in.*operand.field >= kOperandLimit)
           bad(c, k, in,
               fmt::format("{}={} is out of range (at most 2^48)", operand.name, in.*operand.field));
-      if (in.opcode == Opcode::kAlu && in.len >= kOperandLimit)
-        bad(c, k, in, "len is out of range");
       if (in.opcode == Opcode::kHalt && k + 1 != code.size()) bad(c, k, in, "halt before the end");
       Op op;
       op.opcode = in.opcode;
