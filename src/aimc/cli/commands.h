@@ -41,6 +41,11 @@ Command add_simulate_command(CLI::App& app, const GlobalOptions& global);
 // (noise-aware fine-tuning, train/finetune.h)
 Command add_finetune_command(CLI::App& app, const GlobalOptions& global);
 
+// aimc sweep SWEEP.yaml -o RESULTS.jsonl [--jobs J] [--pareto] [--json] (api/sweep.h)
+Command add_sweep_command(CLI::App& app, const GlobalOptions& global);
+// aimc report RESULTS.jsonl [-o REPORT.html] [--svg-dir DIR] [--pareto] [--json]
+Command add_report_command(CLI::App& app, const GlobalOptions& global);
+
 // Accepts an integer in [0, 2^64): a "-1" or a seed past 2^64 is an error naming the flag,
 // not a silently wrapped or saturated seed.
 CLI::Validator seed_in_range();

@@ -60,6 +60,10 @@ int run_main(int argc, char** argv) {
   add("finetune",
       "noise-aware fine-tuning: train a model on simulated chip instances, write a new ONNX",
       aimc::cli::add_finetune_command);
+  add("sweep", "design-space exploration: every point of SWEEP.yaml into a resumable JSONL file",
+      aimc::cli::add_sweep_command);
+  add("report", "Pareto front and a self-contained HTML report of a sweep's results",
+      aimc::cli::add_report_command);
   add("trees", "XGBoost tree ensembles on analog CAM arrays: predict, eval, estimate",
       aimc::cli::add_trees_command);
 

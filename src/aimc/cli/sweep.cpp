@@ -1,0 +1,209 @@
+// aimc sweep SWEEP.yaml -o RESULTS.jsonl [--jobs J] [--pareto] [--json]
+// aimc report RESULTS.jsonl [-o REPORT.html] [--svg-dir DIR] [--pareto] [--json]
+// Design-space exploration (docs/sweep.md): every point of the sweep evaluated and appended to
+// a JSON Lines file (a rerun resumes it; under mpirun the points go to every rank), its Pareto
+// front over the sweep's objectives, and a self-contained HTML report with SVG plots.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+#include <unistd.h>
+
+#include "aimc/api/sweep.h"
+#include "aimc/cli/commands.h"
+#include "aimc/core/error.h"
+#include "aimc/core/progress.h"
+#include "aimc/dse/pareto.h"
+#include "aimc/dse/results.h"
+#include "aimc/report/html_report.h"
+#include "aimc/runtime/threads.h"
+
+namespace aimc::cli {
+
+namespace {
+
+struct SweepOptions {
+  std::string sweep, output;
+  int jobs = 1;
+  bool pareto = false;
+  bool json = false;
+};
+
+struct ReportOptions {
+  std::string results, output, svg_dir;
+  bool pareto = false;
+  bool json = false;
+};
+
+// The front as JSON: each point's index, axes and objective values.
+nlohmann::json front_json(const std::vector<nlohmann::json>& lines,
+                          const std::vector<dse::Objective>& objectives) {
+  nlohmann::json front = nlohmann::json::array();
+  for (size_t i : dse::pareto_front(lines, objectives)) {
+    nlohmann::json values = nlohmann::json::object();
+    for (const dse::Objective& o : objectives) values[o.metric] = lines[i]["metrics"][o.metric];
+    front.push_back({{"point", lines[i]["point"]}, {"axes", lines[i]["axes"]}, {"objectives", values}});
+  }
+  return front;
+}
+
+void print_front(const nlohmann::json& front, const std::vector<dse::Objective>& objectives) {
+  std::string head = fmt::format("{:>6}  ", "point");
+  for (const dse::Objective& o : objectives)
+    head += fmt::format("{:>16}  ", o.metric + " (" + dse::goal_name(o.goal) + ")");
+  fmt::print("Pareto front ({} point{}):\n{}axes\n", front.size(), front.size() == 1 ? "" : "s",
+             head);
+  for (const nlohmann::json& p : front) {
+    std::string row = fmt::format("{:>6}  ", p["point"].get<int64_t>());
+    for (const dse::Objective& o : objectives)
+      row += fmt::format("{:>16.6g}  ", p["objectives"][o.metric].get<double>());
+    std::string axes;
+    for (const auto& [key, value] : p["axes"].items())
+      axes += (axes.empty() ? "" : ", ") + key + "=" + value.dump();
+    fmt::print("{}{}\n", row, axes);
+  }
+}
+
+int run_sweep_command(const SweepOptions& options, const GlobalOptions& global) {
+  const dse::SweepSpec spec = dse::load_sweep(options.sweep);
+  if (dse::under_mpirun() && global.threads == 0) {
+    // Ranks on one machine share its cores instead of each taking them all.
+    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const int ranks_here = std::max(1, local ? std::atoi(local) : 1);
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    runtime::set_threads(std::max(1, cores / ranks_here));
+  }
+  std::unique_ptr<ProgressBar> bar;
+  api::SweepRequest request;
+  request.jobs = options.jobs;
+  request.warn = [](const std::string& w) { fmt::print(stderr, "aimc: warning: {}\n", w); };
+  request.progress = [&](int64_t done, int64_t total) {
+    if (!bar) bar = std::make_unique<ProgressBar>("sweep", std::max<int64_t>(total, 1), !options.json);
+    bar->update(done);
+  };
+  dse::RunSummary summary = api::sweep(spec, options.output, request);
+  if (bar) bar->finish();
+  if (!summary.writer) return 0;  // an MPI rank other than 0
+
+  const nlohmann::json front = front_json(summary.lines, spec.objectives);
+  if (options.json) {
+    nlohmann::json result = {{"sweep", options.sweep},
+                             {"output", options.output},
+                             {"points", summary.lines.size()},
+                             {"resumed", summary.resumed},
+                             {"computed", summary.computed},
+                             {"failed", summary.failed},
+                             {"feasible", summary.feasible},
+                             {"ranks", summary.ranks}};
+    if (options.pareto) result["pareto"] = front;
+    std::cout << result.dump(2) << '\n';
+    return 0;
+  }
+  fmt::print("{}: {} points ({} kept from {}, {} run now{}), {} feasible, {} failed\n",
+             options.sweep, summary.lines.size(), summary.resumed, options.output,
+             summary.computed,
+             summary.ranks > 1 ? fmt::format(" on {} MPI ranks", summary.ranks) : "",
+             summary.feasible, summary.failed);
+  for (const nlohmann::json& line : summary.lines)
+    if (line.contains("error"))
+      fmt::print("  point {} failed: {}\n", line["point"].get<int64_t>(),
+                 line["error"].get<std::string>());
+  if (options.pareto) print_front(front, spec.objectives);
+  return 0;
+}
+
+// Writes `text` to a staging file beside `path`, then renames it: never a half-written file.
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string staging = fmt::format("{}.partial-{}", path, ::getpid());
+  {
+    std::ofstream out(staging, std::ios::binary | std::ios::trunc);
+    if (!out) throw_bad_input("{}: cannot write the file", path);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::filesystem::remove(staging);
+      throw_runtime("{}: writing failed", path);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(staging, path, ec);
+  if (ec) {
+    std::filesystem::remove(staging);
+    throw_bad_input("{}: cannot write the file ({})", path, ec.message());
+  }
+}
+
+int run_report_command(const ReportOptions& options) {
+  if (options.output.empty() && options.svg_dir.empty() && !options.pareto)
+    throw_bad_input("aimc report: nothing to do; give -o REPORT.html, --svg-dir DIR or --pareto");
+  dse::ResultsFile file = dse::read_results(options.results);
+  if (file.header.is_null()) throw_bad_input("{}: no such results file (or it is empty)", options.results);
+  for (const std::string& w : file.warnings) fmt::print(stderr, "aimc: warning: {}\n", w);
+  std::stable_sort(file.points.begin(), file.points.end(), [](const auto& a, const auto& b) {
+    return a["point"].template get<int64_t>() < b["point"].template get<int64_t>();
+  });
+  const std::vector<dse::Objective> objectives = dse::header_objectives(file.header);
+  report::SweepReport input;
+  input.header = file.header;
+  input.lines = file.points;
+  input.front = dse::pareto_front(file.points, objectives);
+  input.source = options.results;
+  if (!options.output.empty()) write_file_atomically(options.output, report::sweep_report_html(input));
+  if (!options.svg_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.svg_dir, ec);
+    if (ec) throw_bad_input("{}: cannot create the folder ({})", options.svg_dir, ec.message());
+    for (const auto& [name, svg] : report::sweep_report_svgs(input))
+      write_file_atomically((std::filesystem::path(options.svg_dir) / (name + ".svg")).string(), svg);
+  }
+  if (options.pareto) {
+    const nlohmann::json front = front_json(file.points, objectives);
+    if (options.json)
+      std::cout << nlohmann::json{{"results", options.results}, {"pareto", front}}.dump(2) << '\n';
+    else
+      print_front(front, objectives);
+  } else if (options.json) {
+    std::cout << nlohmann::json{{"results", options.results},
+                                {"points", file.points.size()},
+                                {"front", input.front.size()},
+                                {"output", options.output}}
+                     .dump(2)
+              << '\n';
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_sweep_command(CLI::App& app, const GlobalOptions& global) {
+  auto options = std::make_shared<SweepOptions>();
+  app.add_option("sweep", options->sweep, "the sweep file (docs/sweep.md)")->required();
+  app.add_option("-o,--output", options->output,
+                 "results file, JSON Lines (appended to; a rerun skips finished points)")
+      ->required();
+  app.add_option("--jobs,-j", options->jobs, "points run at once by this process (1..64)")
+      ->check(CLI::Range(1, 64));
+  app.add_flag("--pareto", options->pareto, "print the Pareto front over the sweep's objectives");
+  app.add_flag("--json", options->json, "machine-readable output");
+  return [options, &global] { return run_sweep_command(*options, global); };
+}
+
+Command add_report_command(CLI::App& app, const GlobalOptions&) {
+  auto options = std::make_shared<ReportOptions>();
+  app.add_option("results", options->results, "results file of aimc sweep (JSON Lines)")
+      ->required();
+  app.add_option("-o,--output", options->output, "self-contained HTML report to write");
+  app.add_option("--svg-dir", options->svg_dir, "also write each plot as DIR/<name>.svg");
+  app.add_flag("--pareto", options->pareto, "print the Pareto front over the sweep's objectives");
+  app.add_flag("--json", options->json, "machine-readable output");
+  return [options] { return run_report_command(*options); };
+}
+
+}  // namespace aimc::cli
