@@ -14,6 +14,9 @@ packages=(
   # The MLIR dialect and aimc-opt (docs/mlir.md; cmake -DAIMC_WITH_MLIR=ON): libMLIR.so,
   # mlir-tblgen, and FileCheck / lit for tests/mlir.
   libmlir-16-dev mlir-16-tools llvm-16-dev llvm-16-tools
+  # The Python module `import aimc` (docs/python.md; cmake -DAIMC_WITH_PYTHON=ON) and its
+  # tests under tests/python (pytest, numpy).
+  pybind11-dev python3-dev python3-numpy python3-pytest
 )
 if [[ "${AIMC_WITH_TORCH:-0}" == "1" ]]; then
   packages+=(python3-torch python3-numpy python3-xgboost python3-sklearn)

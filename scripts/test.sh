@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DAIMC_WITH_MLIR=ON > /dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DAIMC_WITH_MLIR=ON \
+  -DAIMC_WITH_PYTHON=ON > /dev/null
 cmake --build build
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 # The loaders of untrusted input (ONNX with external data, IDX and text data, architecture

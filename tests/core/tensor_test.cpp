@@ -127,5 +127,22 @@ TEST(Tensor, CastSaturatesFloatsWrapsIntegersAndRoundsHalves) {
             std::numeric_limits<double>::infinity());
 }
 
+TEST(Tensor, FromStorageWrapsWithoutCopyAndFreesThroughTheDeleter) {
+  float values[6] = {1, 2, 3, 4, 5, 6};
+  bool freed = false;
+  {
+    std::shared_ptr<std::byte[]> storage(reinterpret_cast<std::byte*>(values),
+                                         [&](std::byte*) { freed = true; });
+    Tensor t = Tensor::from_storage(DType::kF32, {2, 3}, std::move(storage));
+    EXPECT_EQ(t.data<float>(), values);
+    EXPECT_EQ(t.numel(), 6);
+    Tensor r = t.reshaped({3, 2});
+    EXPECT_EQ(r.data<float>()[5], 6.0f);
+    EXPECT_FALSE(freed);
+  }
+  EXPECT_TRUE(freed);
+  EXPECT_THROW(Tensor::from_storage(DType::kF32, {-1}, nullptr), Error);
+}
+
 }  // namespace
 }  // namespace aimc

@@ -69,4 +69,27 @@ TreeEvalResult evaluate_trees(const ir::TreeEnsemble& ensemble, const std::vecto
   return result;
 }
 
+std::vector<float> predict_trees(const ir::TreeEnsemble& ensemble, const float* features,
+                                 int64_t samples, const arch::Architecture* arch, uint64_t seed,
+                                 uint64_t trial) {
+  std::vector<float> out(samples * ensemble.num_outputs());
+  if (!arch) {
+    ir::predict_reference(ensemble, features, samples, out.data());
+    return out;
+  }
+  const ir::TreeRows rows =
+      compiler::compile_trees(ensemble, compiler::tree_compile_options(*arch));
+  analog::AcamTrees acam(rows, {arch->acam.threshold_sigma, arch->acam.input_sigma}, seed, trial);
+  acam.predict(features, samples, 0, out.data());
+  return out;
+}
+
+TreeEstimateResult estimate_trees(const ir::TreeEnsemble& ensemble,
+                                  const arch::Architecture& arch) {
+  TreeEstimateResult result;
+  result.rows = compiler::compile_trees(ensemble, compiler::tree_compile_options(arch));
+  result.cost = cost::estimate_trees(result.rows, arch);
+  return result;
+}
+
 }  // namespace aimc::api

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "aimc/arch/architecture.h"
+#include "aimc/cost/tree_cost.h"
 #include "aimc/ir/tree_ensemble.h"
 #include "aimc/report/summary.h"
 
@@ -35,5 +36,19 @@ struct TreeEvalResult {
 TreeEvalResult evaluate_trees(const ir::TreeEnsemble& ensemble, const std::vector<float>& features,
                               const std::vector<float>& labels, const arch::Architecture& arch,
                               int64_t trials, uint64_t seed);
+
+// Predictions [samples, outputs] of features [samples, num_feature] row-major (`aimc trees
+// predict`): the digital reference without `arch`, else chip instance (seed, trial) of the
+// ensemble's ACAM mapping on `arch`.
+std::vector<float> predict_trees(const ir::TreeEnsemble& ensemble, const float* features,
+                                 int64_t samples, const arch::Architecture* arch, uint64_t seed,
+                                 uint64_t trial);
+
+// `aimc trees estimate`: the ensemble compiled onto the ACAM arrays of `arch`, and its cost.
+struct TreeEstimateResult {
+  ir::TreeRows rows;
+  cost::TreeCost cost;
+};
+TreeEstimateResult estimate_trees(const ir::TreeEnsemble& ensemble, const arch::Architecture& arch);
 
 }  // namespace aimc::api

@@ -15,6 +15,7 @@
 
 #include "aimc/analog/acam_tables.h"
 #include "aimc/api/estimate.h"
+#include "aimc/api/json.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/compiler/codegen.h"
@@ -140,8 +141,7 @@ int run_compile(const CompileOptions& options, const GlobalOptions& global) {
                     create_error ? create_error.message() : std::string("it already exists"));
   try {
     fs::create_directory(staging / "acam");
-    nlohmann::json json = compiler::mapping_json(mapping, arch, programs);
-    json["model"] = options.model;
+    const nlohmann::json json = api::compile_json(compiled, options.model, arch);
     write_file_atomic((staging / "mapping.json").string(), json.dump(2) + "\n");
     const std::string report = compiler::mapping_report(mapping, arch, programs);
     write_file_atomic((staging / "report.txt").string(), report);

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "aimc/api/estimate.h"
+#include "aimc/api/json.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/compiler/mapping.h"
@@ -44,40 +45,10 @@ cost::GpuSpec baseline_gpu(const std::string& baseline) {
   return cost::load_gpu_spec(baseline);
 }
 
-nlohmann::json baseline_json(const cost::GpuCost& gpu, const cost::GpuSpec& spec,
-                             const api::GpuComparison& c) {
-  return {{"gpu", spec.name},
-          {"source", spec.source.empty() ? "built-in (presets/gpu-a100.yaml)" : spec.source},
-          {"peak_flops", spec.peak_flops},
-          {"memory_bandwidth_b_per_s", spec.memory_bandwidth},
-          {"tdp_w", spec.tdp},
-          {"bytes_per_element", spec.bytes_per_element},
-          {"launch_overhead_s", spec.launch_overhead},
-          {"min_kernel_time_s", spec.min_kernel_time},
-          {"idle_power_w", spec.idle_power < 0 ? spec.tdp : spec.idle_power},
-          {"launch_bound_layers",
-           std::count_if(gpu.by_layer.begin(), gpu.by_layer.end(),
-                         [](const cost::GpuLayerCost& l) { return l.launch_bound; })},
-          {"latency_s", gpu.latency_s},
-          {"throughput_inf_per_s", gpu.throughput},
-          {"energy_j", gpu.energy_j},
-          {"power_w", gpu.power_w},
-          {"speedup", c.speedup},
-          {"throughput_ratio", c.throughput_ratio},
-          {"energy_ratio", c.energy_ratio}};
-}
-
 int run_peak(const arch::Architecture& arch, const EstimateOptions& options) {
   cost::PeakPerformance peak = cost::estimate_peak(arch);
   if (options.json) {
-    nlohmann::json result = {{"arch", arch.name},
-                             {"gops", peak.gops},
-                             {"gops_per_mm2", peak.gops_per_mm2},
-                             {"gops_per_w", peak.gops_per_w},
-                             {"area_m2", peak.area_m2},
-                             {"power_w", peak.power_w},
-                             {"macs_per_s", peak.macs_per_s}};
-    std::cout << result.dump(2) << "\n";
+    std::cout << api::peak_json(arch).dump(2) << "\n";
     return 0;
   }
   fmt::print("peak of one chip of {} ({}-bit inputs x {}-bit weights, 1 MAC = 2 ops)\n", arch.name,
@@ -88,48 +59,6 @@ int run_peak(const arch::Architecture& arch, const EstimateOptions& options) {
   fmt::print("  {:<14} {:.4g} GOPS/mm^2\n", "density", peak.gops_per_mm2);
   fmt::print("  {:<14} {:.4g} GOPS/W\n", "efficiency", peak.gops_per_w);
   return 0;
-}
-
-nlohmann::json cost_json(const cost::NnCost& c, const compiler::Mapping& mapping,
-                         const EstimateOptions& options, const arch::Architecture& arch) {
-  nlohmann::json by_component = nlohmann::json::object();
-  for (const cost::ComponentTotal& t : c.by_component)
-    by_component[t.component] = {{"actions", t.actions},     {"instances", t.instances},
-                                 {"dynamic_j", t.dynamic_j}, {"leakage_j", t.leakage_j},
-                                 {"energy_j", t.energy_j},   {"area_m2", t.area_m2}};
-  nlohmann::json by_layer = nlohmann::json::array();
-  for (const cost::LayerCost& l : c.by_layer)
-    by_layer.push_back({{"node", l.node},
-                        {"op", l.op},
-                        {"kind", compiler::layer_kind_name(l.kind)},
-                        {"arrays", l.arrays},
-                        {"acam_units", l.acam_units},
-                        {"cores", l.cores},
-                        {"replicas", l.replicas},
-                        {"hops_per_transfer", l.hops_per_transfer},
-                        {"latency_s", l.latency_s},
-                        {"energy_j", l.energy_j},
-                        {"actions", l.actions}});
-  return {{"model", options.model},
-          {"arch", arch.name},
-          {"batch", c.batch},
-          {"chips", c.chips},
-          {"arrays", mapping.arrays_used},
-          {"acam_units", mapping.acam_units_used},
-          {"cores", mapping.cores_used},
-          {"tiles", mapping.tiles_used},
-          {"replicas_added", mapping.replicas_added},
-          {"element_hops", compiler::element_hops(mapping)},
-          {"warnings", c.warnings},
-          {"latency_s", c.latency_s},
-          {"interval_s", c.interval_s},
-          {"throughput_inf_per_s", c.throughput},
-          {"energy_j", c.energy_j},
-          {"dynamic_j", c.dynamic_j},
-          {"leakage_j", c.leakage_j},
-          {"area_m2", c.area_m2},
-          {"power_w", c.power_w},
-          {"breakdown", {{"by_component", by_component}, {"by_layer", by_layer}}}};
 }
 
 std::string layers_csv(const cost::NnCost& c) {
@@ -172,9 +101,8 @@ int run_estimate(const EstimateOptions& options, const GlobalOptions& global) {
   const std::optional<cost::GpuSpec>& gpu_spec = request.baseline;
   if (!options.csv.empty()) write_file_atomic(options.csv, layers_csv(c));
   if (options.json) {
-    nlohmann::json result = cost_json(c, mapping, options, arch);
-    if (gpu) result["baseline"] = baseline_json(*gpu, *gpu_spec, estimate.comparison);
-    std::cout << result.dump(2) << "\n";
+    std::cout << api::estimate_json(estimate, options.model, arch, request.baseline).dump(2)
+              << "\n";
     return 0;
   }
   fmt::print(

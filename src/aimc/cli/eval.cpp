@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "aimc/api/evaluate.h"
+#include "aimc/api/json.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
 #include "aimc/core/progress.h"
@@ -33,60 +34,12 @@ struct EvalOptions {
   bool json = false;
 };
 
-// The metric's fields, as the JSON object "digital" holds them.
-nlohmann::json metric_json(const std::string& metric, const data::Score& score) {
-  if (metric == "accuracy") return {{"accuracy", score.accuracy()}, {"correct", score.correct}};
-  return {{"bits_per_char", score.bits_per_char()},
-          {"perplexity", score.perplexity()},
-          {"mean_cross_entropy", score.mean_cross_entropy()},
-          {"predictions", score.predictions}};
-}
-
 std::string metric_text(const std::string& metric, const data::Score& score) {
   if (metric == "accuracy")
     return fmt::format("accuracy {:.2f} % ({}/{})", 100.0 * score.accuracy(), score.correct,
                        score.samples);
   return fmt::format("{:.4f} bits per character, perplexity {:.4f} ({} predictions)",
                      score.bits_per_char(), score.perplexity(), score.predictions);
-}
-
-nlohmann::json analog_json(const EvalOptions& options, const arch::Architecture& arch,
-                           const api::EvalResult& r) {
-  nlohmann::json per_trial = nlohmann::json::array();
-  for (const data::Score& s : r.trials) per_trial.push_back(metric_json(r.metric, s));
-  nlohmann::json json = {{"arch", arch.name},
-                         {"arch_file", options.arch},
-                         {"trials", options.trials},
-                         {"seed", options.seed},
-                         {r.metric, report::trial_summary_json(r.summary)},
-                         {"per_trial", per_trial},
-                         {"seconds", r.analog_seconds}};
-  if (r.metric == "bits_per_char") json["perplexity"] = report::trial_summary_json(r.perplexity);
-  return json;
-}
-
-void print_json(const EvalOptions& options, const arch::Architecture* arch,
-                const api::EvalResult& r) {
-  nlohmann::json digital_json = metric_json(r.metric, r.digital);
-  digital_json["seconds"] = r.digital_seconds;
-  nlohmann::json result = {{"model", options.model},
-                           {"dataset", r.dataset},
-                           {"split", r.split},
-                           {"samples", r.digital.samples},
-                           {"digital", digital_json}};
-  if (arch) {
-    result["analog"] = analog_json(options, *arch, r);
-    nlohmann::json layers = nlohmann::json::array();
-    for (const analog::AnalogLayer& l : r.layers)
-      layers.push_back({{"name", l.name},
-                        {"op", l.op},
-                        {"placement", arch::placement_name(l.placement)},
-                        {"arrays", l.arrays},
-                        {"acam_rows", l.acam_rows},
-                        {"snr_db", report::finite_or_null(r.snr_db(l.name))}});
-    result["layers"] = layers;
-  }
-  std::cout << result.dump(2) << "\n";
 }
 
 void print_analog_text(const EvalOptions& options, const arch::Architecture& arch,
@@ -141,7 +94,7 @@ int run_eval(const EvalOptions& options, const GlobalOptions& global) {
 
   const arch::Architecture* arch = architecture ? &*architecture : nullptr;
   if (options.json) {
-    print_json(options, arch, r);
+    std::cout << api::eval_json(r, request, options.arch).dump(2) << "\n";
     return 0;
   }
   std::cout << fmt::format("model    {}\n", options.model)

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "aimc/api/json.h"
 #include "aimc/api/simulate.h"
 #include "aimc/cli/commands.h"
 #include "aimc/core/error.h"
@@ -32,61 +33,6 @@ struct SimulateOptions {
 
 double ratio(double a, double b) {
   return b > 0 ? a / b : 0.0;
-}
-
-nlohmann::json simulate_json(const api::SimulateResult& r, const SimulateOptions& options,
-                             const arch::Architecture& arch, double wall_s, int64_t spans) {
-  const sim::SimResult& s = r.sim;
-  nlohmann::json by_component = nlohmann::json::object();
-  for (const sim::ComponentEnergy& c : s.by_component)
-    by_component[c.component] = {{"actions", c.actions},
-                                 {"dynamic_j", c.dynamic_j},
-                                 {"leakage_j", c.leakage_j},
-                                 {"energy_j", c.energy_j}};
-  nlohmann::json units = nlohmann::json::object();
-  for (const sim::UnitUtilisation& u : s.units)
-    units[u.unit] = {
-        {"instances", u.instances}, {"busy_s", u.busy_s}, {"utilisation", u.utilisation}};
-  nlohmann::json layers = nlohmann::json::array();
-  for (const api::LayerComparison& l : r.layers)
-    layers.push_back({{"node", l.node},
-                      {"op", l.op},
-                      {"kind", compiler::layer_kind_name(l.kind)},
-                      {"estimate_bound", l.bound},
-                      {"latency_s", l.sim_latency_s},
-                      {"estimate_latency_s", l.estimate_latency_s},
-                      {"latency_ratio", ratio(l.sim_latency_s, l.estimate_latency_s)},
-                      {"energy_j", l.sim_energy_j},
-                      {"estimate_energy_j", l.estimate_energy_j},
-                      {"energy_ratio", ratio(l.sim_energy_j, l.estimate_energy_j)}});
-  nlohmann::json result = {
-      {"model", options.model},
-      {"arch", arch.name},
-      {"batch", s.batch},
-      {"chips", s.chips},
-      {"cores", s.cores},
-      {"cycles", s.cycles},
-      {"latency_s", s.latency_s},
-      {"throughput_inf_per_s", s.throughput},
-      {"energy_j", s.energy_j},
-      {"dynamic_j", s.dynamic_j},
-      {"leakage_j", s.leakage_j},
-      {"instructions", s.instructions},
-      {"messages", s.messages},
-      {"events", s.events},
-      {"wall_s", wall_s},
-      {"events_per_s", wall_s > 0 ? static_cast<double>(s.events) / wall_s : 0.0},
-      {"warnings", s.warnings},
-      {"estimate",
-       {{"latency_s", r.estimate.latency_s},
-        {"interval_s", r.estimate.interval_s},
-        {"throughput_inf_per_s", r.estimate.throughput},
-        {"energy_j", r.estimate.energy_j},
-        {"dynamic_j", r.estimate.dynamic_j}}},
-      {"units", units},
-      {"breakdown", {{"by_component", by_component}, {"by_layer", layers}}}};
-  if (!options.trace.empty()) result["trace"] = {{"file", options.trace}, {"spans", spans}};
-  return result;
 }
 
 void print_summary(const api::SimulateResult& r, const SimulateOptions& options,
@@ -144,7 +90,9 @@ int run_simulate(const SimulateOptions& options, const GlobalOptions& global) {
     trace->finish();
   }
   if (options.json)
-    std::cout << simulate_json(result, options, arch, wall_s, spans).dump(2) << "\n";
+    std::cout
+        << api::simulate_json(result, options.model, arch, wall_s, options.trace, spans).dump(2)
+        << "\n";
   else
     print_summary(result, options, arch, wall_s);
   return 0;

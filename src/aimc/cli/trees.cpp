@@ -11,8 +11,10 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "aimc/analog/acam_trees.h"
+#include "aimc/api/json.h"
 #include "aimc/api/trees.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/cli/commands.h"
@@ -52,23 +54,14 @@ arch::Architecture load_arch(const TreesOptions& options) {
                               : arch::load_architecture(options.arch, options.overrides);
 }
 
-analog::AcamTreeNoise noise_of(const arch::Architecture& arch) {
-  return {arch.acam.threshold_sigma, arch.acam.input_sigma};
-}
-
 int run_predict(const TreesOptions& options, const GlobalOptions& global) {
   ir::TreeEnsemble ensemble = frontend::load_xgboost(options.model);
   frontend::CsvMatrix x = read_features(options.data, ensemble);
-  std::vector<float> out(x.rows * ensemble.num_outputs());
   auto start = std::chrono::steady_clock::now();
-  if (options.arch.empty()) {
-    ir::predict_reference(ensemble, x.values.data(), x.rows, out.data());
-  } else {
-    arch::Architecture arch = load_arch(options);
-    ir::TreeRows rows = compiler::compile_trees(ensemble, compiler::tree_compile_options(arch));
-    analog::AcamTrees acam(rows, noise_of(arch), options.seed, options.trial);
-    acam.predict(x.values.data(), x.rows, 0, out.data());
-  }
+  std::optional<arch::Architecture> arch;
+  if (!options.arch.empty()) arch = load_arch(options);
+  const std::vector<float> out = api::predict_trees(
+      ensemble, x.values.data(), x.rows, arch ? &*arch : nullptr, options.seed, options.trial);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_file_atomic(options.output,
                     frontend::format_csv_matrix(out.data(), x.rows, ensemble.num_outputs()));
@@ -102,13 +95,7 @@ int run_eval(const TreesOptions& options, const GlobalOptions& global) {
       std::fprintf(stderr, "aimc: trial %zu: %.6g\n", trial, r.per_trial[trial]);
   const char* name = api::tree_metric_name(ensemble);
   if (options.json) {
-    nlohmann::json result = {
-        {"model", options.model}, {"objective", ir::objective_name(ensemble.objective)},
-        {"metric", name},         {"samples", x.rows},
-        {"in_bits", r.in_bits},   {"exact_quantisation", r.exact},
-        {"digital", r.digital},   {"acam", report::trial_summary_json(r.summary)}};
-    result["acam"]["trials"] = r.per_trial;
-    std::cout << result.dump(2) << "\n";
+    std::cout << api::trees_eval_json(r, ensemble, options.model, x.rows).dump(2) << "\n";
   } else {
     std::cout << fmt::format("{} samples, {} ({})\n", x.rows, name,
                              ir::objective_name(ensemble.objective));
@@ -123,28 +110,11 @@ int run_eval(const TreesOptions& options, const GlobalOptions& global) {
 int run_estimate(const TreesOptions& options, const GlobalOptions&) {
   ir::TreeEnsemble ensemble = frontend::load_xgboost(options.model);
   arch::Architecture arch = load_arch(options);
-  ir::TreeRows rows = compiler::compile_trees(ensemble, compiler::tree_compile_options(arch));
-  cost::TreeCost c = cost::estimate_trees(rows, arch);
+  const api::TreeEstimateResult estimate = api::estimate_trees(ensemble, arch);
+  const ir::TreeRows& rows = estimate.rows;
+  const cost::TreeCost& c = estimate.cost;
   if (options.json) {
-    nlohmann::json result = {{"model", options.model},
-                             {"arch", arch.name},
-                             {"trees", ensemble.trees.size()},
-                             {"rows", c.rows},
-                             {"arrays", c.arrays},
-                             {"row_blocks", rows.row_blocks},
-                             {"col_blocks", rows.col_blocks},
-                             {"latency_s", c.latency_s},
-                             {"search_s", c.search_s},
-                             {"reduction_s", c.reduction_s},
-                             {"throughput_samples_per_s", c.throughput},
-                             {"energy_per_sample_j", c.energy_j},
-                             {"energy_breakdown_j",
-                              {{"data_line", c.energy_data_line_j},
-                               {"match_line", c.energy_match_line_j},
-                               {"source_line", c.energy_source_line_j},
-                               {"register", c.energy_register_j}}},
-                             {"area_m2", c.area_m2 > 0 ? nlohmann::json(c.area_m2) : nullptr}};
-    std::cout << result.dump(2) << "\n";
+    std::cout << api::trees_estimate_json(estimate, ensemble, options.model, arch).dump(2) << "\n";
   } else {
     std::cout << fmt::format("{} trees -> {} ACAM rows on {} arrays ({} x {})\n",
                              ensemble.trees.size(), c.rows, c.arrays, rows.row_blocks,

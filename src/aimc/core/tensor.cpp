@@ -146,6 +146,19 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
   storage_ = std::shared_ptr<std::byte[]>(new std::byte[bytes]());
 }
 
+Tensor Tensor::from_storage(DType dtype, Shape shape, std::shared_ptr<std::byte[]> storage) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  for (int64_t d : t.shape_) {
+    if (d < 0) throw_bad_input("tensor shape {} has a negative dimension", shape_str(t.shape_));
+  }
+  t.numel_ = shape_numel(t.shape_);
+  t.storage_ = std::move(storage);
+  AIMC_ASSERT(t.storage_, "from_storage: no storage");
+  return t;
+}
+
 int64_t Tensor::dim(int64_t axis) const {
   if (axis < 0) axis += rank();
   AIMC_ASSERT(axis >= 0 && axis < rank(), "axis {} out of range for rank {}", axis, rank());

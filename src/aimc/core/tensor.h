@@ -120,6 +120,10 @@ class Tensor {
     return from_vector<T>({}, {value});
   }
 
+  // A tensor over memory someone else owns, without a copy (the Python bindings wrap numpy
+  // arrays): `storage` holds numel * dtype_size bytes in C order; its deleter frees them.
+  static Tensor from_storage(DType dtype, Shape shape, std::shared_ptr<std::byte[]> storage);
+
   bool is_valid() const { return static_cast<bool>(storage_); }
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
