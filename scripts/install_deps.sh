@@ -17,6 +17,9 @@ packages=(
   # The Python module `import aimc` (docs/python.md; cmake -DAIMC_WITH_PYTHON=ON) and its
   # tests under tests/python (pytest, numpy).
   pybind11-dev python3-dev python3-numpy python3-pytest
+  # aimc sweep across machines (docs/sweep.md; mpirun -np N aimc sweep ...), and the browser
+  # that renders aimc report's HTML page in its test.
+  libopenmpi-dev openmpi-bin chromium
 )
 if [[ "${AIMC_WITH_TORCH:-0}" == "1" ]]; then
   packages+=(python3-torch python3-numpy python3-xgboost python3-sklearn)

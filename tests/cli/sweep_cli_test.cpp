@@ -57,7 +57,8 @@ const std::string kCostSweep =
 TEST(SweepCli, EveryPointEqualsTheEstimateWithItsSettings) {
   TempDir dir("aimc_sweep_cost");
   const std::string sweep = write_sweep(dir, kCostSweep);
-  test::CliRun r = test::run_aimc("sweep " + sweep + " -o " + (dir / "r.jsonl") + " --json --pareto");
+  test::CliRun r =
+      test::run_aimc("sweep " + sweep + " -o " + (dir / "r.jsonl") + " --json --pareto");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json summary = nlohmann::json::parse(r.out);
   EXPECT_EQ(summary["points"], 4);
@@ -68,10 +69,10 @@ TEST(SweepCli, EveryPointEqualsTheEstimateWithItsSettings) {
   EXPECT_EQ(lines[0]["format"], "aimc-sweep-results");
   for (size_t i = 1; i < lines.size(); ++i) {
     const nlohmann::json& axes = lines[i]["axes"];
-    test::CliRun e = test::run_aimc(
-        "estimate " + kSource + "/models/vit-fmnist.onnx --arch " + kSource +
-        "/presets/race.yaml --json --set adc.bits=" + axes["adc.bits"].dump() +
-        " --set array.rows=" + axes["array.rows"].dump());
+    test::CliRun e =
+        test::run_aimc("estimate " + kSource + "/models/vit-fmnist.onnx --arch " + kSource +
+                       "/presets/race.yaml --json --set adc.bits=" + axes["adc.bits"].dump() +
+                       " --set array.rows=" + axes["array.rows"].dump());
     ASSERT_EQ(e.exit_code, 0) << e.err;
     const nlohmann::json estimate = nlohmann::json::parse(e.out);
     const nlohmann::json& m = lines[i]["metrics"];
@@ -103,16 +104,18 @@ TEST(SweepCli, EveryPointEqualsTheEstimateWithItsSettings) {
 TEST(SweepCli, AccuracyEqualsTheEvalWithTheSameSeed) {
   TempDir dir("aimc_sweep_eval");
   const std::string sweep =
-      write_sweep(dir, "dataset: fashion-mnist\nlimit: 30\ntrials: 2\nseed: 5\n"
-                       "axes:\n  adc.bits: [6]\nobjectives: [accuracy.mean, energy]\n"
-                       "constraints: ['accuracy.min >= 0.01']\n");
+      write_sweep(dir,
+                  "dataset: fashion-mnist\nlimit: 30\ntrials: 2\nseed: 5\n"
+                  "axes:\n  adc.bits: [6]\nobjectives: [accuracy.mean, energy]\n"
+                  "constraints: ['accuracy.min >= 0.01']\n");
   test::CliRun r = test::run_aimc("sweep " + sweep + " -o " + (dir / "r.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<nlohmann::json> lines = lines_of(dir / "r.jsonl");
   ASSERT_EQ(lines.size(), 2u);
-  test::CliRun e = test::run_aimc("eval " + kSource + "/models/vit-fmnist.onnx --dataset fashion-mnist "
-                                  "--limit 30 --trials 2 --seed 5 --arch " + kSource +
-                                  "/presets/race.yaml --set adc.bits=6 --json");
+  test::CliRun e = test::run_aimc("eval " + kSource +
+                                  "/models/vit-fmnist.onnx --dataset fashion-mnist "
+                                  "--limit 30 --trials 2 --seed 5 --arch " +
+                                  kSource + "/presets/race.yaml --set adc.bits=6 --json");
   ASSERT_EQ(e.exit_code, 0) << e.err;
   const nlohmann::json eval = nlohmann::json::parse(e.out);
   const nlohmann::json& m = lines[1]["metrics"];
@@ -127,14 +130,16 @@ TEST(SweepCli, JobsAndMpiRanksWriteTheSameFile) {
   TempDir dir("aimc_sweep_jobs");
   const std::string sweep = write_sweep(dir, kCostSweep);
   ASSERT_EQ(test::run_aimc("sweep " + sweep + " -o " + (dir / "one.jsonl")).exit_code, 0);
-  ASSERT_EQ(test::run_aimc("sweep " + sweep + " -o " + (dir / "two.jsonl") + " --jobs 3").exit_code, 0);
+  ASSERT_EQ(test::run_aimc("sweep " + sweep + " -o " + (dir / "two.jsonl") + " --jobs 3").exit_code,
+            0);
   EXPECT_EQ(read(dir / "one.jsonl"), read(dir / "two.jsonl"));
 #ifdef AIMC_MPIEXEC
   // mpirun -np 2 on this machine: rank 0 writes, both ranks run points.
-  const std::string mpirun = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ") +
-                             AIMC_MPIEXEC + " --oversubscribe -np 2 ";
-  const std::string command = mpirun + AIMC_BINARY + " sweep " + sweep + " -o " + (dir / "mpi.jsonl") +
-                              " --json 2>" + (dir / "mpi.err");
+  const std::string mpirun =
+      std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ") + AIMC_MPIEXEC +
+      " --oversubscribe -np 2 ";
+  const std::string command = mpirun + AIMC_BINARY + " sweep " + sweep + " -o " +
+                              (dir / "mpi.jsonl") + " --json 2>" + (dir / "mpi.err");
   FILE* pipe = popen(command.c_str(), "r");
   std::string out;
   char buffer[4096];

@@ -27,7 +27,9 @@ std::string base_yaml() {
   return "model: " + kSource + "/models/vit-fmnist.onnx\narch: " + kSource + "/presets/race.yaml\n";
 }
 
-SweepSpec spec_of(const std::string& body) { return parse_sweep(base_yaml() + body, "test.yaml"); }
+SweepSpec spec_of(const std::string& body) {
+  return parse_sweep(base_yaml() + body, "test.yaml");
+}
 
 std::string bad_input_message(const std::string& body) {
   try {
@@ -77,8 +79,9 @@ TEST(SweepSpec, RangesAreEvenlySpacedAndEndExactly) {
   EXPECT_NEAR(linear[1].get<double>(), 0.01, 1e-15);
   EXPECT_EQ(linear[3].get<double>(), 0.03);
   // Integer ranges round and drop the values that repeat.
-  SweepSpec bits = spec_of("axes:\n  adc.bits: {from: 4, to: 6, steps: 5, integer: true}\n"
-                           "objectives: [energy]\n");
+  SweepSpec bits = spec_of(
+      "axes:\n  adc.bits: {from: 4, to: 6, steps: 5, integer: true}\n"
+      "objectives: [energy]\n");
   EXPECT_EQ(bits.axes[0].values, (std::vector<nlohmann::json>{4, 5, 6}));
 }
 
@@ -163,8 +166,9 @@ TEST(Pareto, FrontAgainstAHandMadeSet) {
 }
 
 TEST(Results, ConstraintsMarkFeasibility) {
-  SweepSpec spec = spec_of("axes:\n  adc.bits: [4]\nobjectives: [energy]\n"
-                           "constraints: ['energy <= 2', 'latency > 0.5']\n");
+  SweepSpec spec = spec_of(
+      "axes:\n  adc.bits: [4]\nobjectives: [energy]\n"
+      "constraints: ['energy <= 2', 'latency > 0.5']\n");
   nlohmann::json ok = {{"metrics", {{"energy", 2.0}, {"latency", 0.6}}}};
   nlohmann::json bad = {{"metrics", {{"energy", 2.5}, {"latency", 0.5}}}};
   nlohmann::json failed = {{"error", "x"}};

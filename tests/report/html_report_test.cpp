@@ -28,36 +28,44 @@ size_t count(const std::string& text, const std::string& what) {
 SweepReport sample_report() {
   SweepReport r;
   r.source = "results.jsonl";
-  r.header = {{"format", "aimc-sweep-results"},
-              {"sweep", "sweep.yaml"},
-              {"model", "vit.onnx"},
-              {"arch", "race.yaml"},
-              {"dataset", "fashion-mnist"},
-              {"limit", 100},
-              {"trials", 2},
-              {"axes", {"adc.bits", "array.cell_bits"}},
-              {"objectives",
-               {{{"metric", "accuracy.mean"}, {"goal", "max"}}, {{"metric", "energy"}, {"goal", "min"}}}},
-              {"constraints", {"accuracy.mean >= 0.5"}},
-              {"points", 6}};
+  r.header = {
+      {"format", "aimc-sweep-results"},
+      {"sweep", "sweep.yaml"},
+      {"model", "vit.onnx"},
+      {"arch", "race.yaml"},
+      {"dataset", "fashion-mnist"},
+      {"limit", 100},
+      {"trials", 2},
+      {"axes", {"adc.bits", "array.cell_bits"}},
+      {"objectives",
+       {{{"metric", "accuracy.mean"}, {"goal", "max"}}, {{"metric", "energy"}, {"goal", "min"}}}},
+      {"constraints", {"accuracy.mean >= 0.5"}},
+      {"points", 6}};
   int index = 0;
   for (int bits : {4, 8})
     for (int cell : {1, 2, 3}) {
-      nlohmann::json line = {{"point", index}, {"axes", {{"adc.bits", bits}, {"array.cell_bits", cell}}}};
+      nlohmann::json line = {{"point", index},
+                             {"axes", {{"adc.bits", bits}, {"array.cell_bits", cell}}}};
       if (bits == 8 && cell == 3) {
         line["error"] = "model <does not fit>";
         line["feasible"] = false;
       } else {
         const double accuracy = bits == 4 ? 0.3 : 0.9 - 0.02 * cell;
-        line["metrics"] = {{"accuracy.mean", accuracy}, {"accuracy.std", 0.01},
-                           {"digital.accuracy", 0.91}, {"energy", 4e-5 / cell},
-                           {"latency", 1e-4},          {"throughput", 1e4},
+        line["metrics"] = {{"accuracy.mean", accuracy},
+                           {"accuracy.std", 0.01},
+                           {"digital.accuracy", 0.91},
+                           {"energy", 4e-5 / cell},
+                           {"latency", 1e-4},
+                           {"throughput", 1e4},
                            {"area", 2e-5}};
         line["feasible"] = accuracy >= 0.5;
-        line["violated"] = accuracy >= 0.5 ? nlohmann::json::array() : nlohmann::json{"accuracy.mean >= 0.5"};
-        line["energy_by_component"] = {{"adc", 3e-5 / cell}, {"crossbar", 1e-5 / cell}, {"dac", 0.0}};
-        line["layers"] = {{{"node", "fc<1>"}, {"kind", "crossbar"}, {"latency_s", 6e-5}, {"energy_j", 3e-5}},
-                          {{"node", "softmax"}, {"kind", "acam"}, {"latency_s", 4e-5}, {"energy_j", 1e-5}}};
+        line["violated"] =
+            accuracy >= 0.5 ? nlohmann::json::array() : nlohmann::json{"accuracy.mean >= 0.5"};
+        line["energy_by_component"] = {
+            {"adc", 3e-5 / cell}, {"crossbar", 1e-5 / cell}, {"dac", 0.0}};
+        line["layers"] = {
+            {{"node", "fc<1>"}, {"kind", "crossbar"}, {"latency_s", 6e-5}, {"energy_j", 3e-5}},
+            {{"node", "softmax"}, {"kind", "acam"}, {"latency_s", 4e-5}, {"energy_j", 1e-5}}};
       }
       r.lines.push_back(line);
       ++index;
@@ -141,15 +149,16 @@ TEST(SweepReport, LoadsInHeadlessChromium) {
   fs::create_directories(dir);
   const fs::path page = dir / "report.html";
   std::ofstream(page) << sweep_report_html(r);
-  const std::string command = "timeout 120 " + chromium +
-                              " --headless --no-sandbox --disable-gpu --user-data-dir=" +
-                              (dir / "profile").string() + " --dump-dom file://" + page.string() +
-                              " 2>/dev/null";
+  const std::string command =
+      "timeout 120 " + chromium +
+      " --headless --no-sandbox --disable-gpu --user-data-dir=" + (dir / "profile").string() +
+      " --dump-dom file://" + page.string() + " 2>/dev/null";
   FILE* pipe = popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string dom;
   std::array<char, 4096> buffer;
-  for (size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) dom.append(buffer.data(), n);
+  for (size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0;)
+    dom.append(buffer.data(), n);
   const int status = pclose(pipe);
   fs::remove_all(dir);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "chromium failed: " << status;

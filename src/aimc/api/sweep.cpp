@@ -1,5 +1,6 @@
 #include "aimc/api/sweep.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "aimc/api/estimate.h"
@@ -8,6 +9,8 @@
 #include "aimc/arch/architecture.h"
 #include "aimc/compiler/mapping.h"
 #include "aimc/core/error.h"
+#include "aimc/dse/pareto.h"
+#include "aimc/dse/results.h"
 
 namespace aimc::api {
 
@@ -92,6 +95,41 @@ dse::RunSummary sweep(const dse::SweepSpec& spec, const std::string& output,
   return dse::run_sweep(
       spec, output, [&](const dse::Point& point) { return sweep_point(spec, models, point); },
       options);
+}
+
+nlohmann::json pareto_json(const std::vector<nlohmann::json>& lines,
+                           const std::vector<dse::Objective>& objectives) {
+  nlohmann::json front = nlohmann::json::array();
+  for (size_t i : dse::pareto_front(lines, objectives)) {
+    nlohmann::json values = nlohmann::json::object();
+    for (const dse::Objective& o : objectives) values[o.metric] = lines[i]["metrics"][o.metric];
+    front.push_back(
+        {{"point", lines[i]["point"]}, {"axes", lines[i]["axes"]}, {"objectives", values}});
+  }
+  return front;
+}
+
+nlohmann::json sweep_summary_json(const dse::SweepSpec& spec, const std::string& output,
+                                  const dse::RunSummary& summary, bool pareto) {
+  nlohmann::json result = {{"sweep", spec.file},
+                           {"output", output},
+                           {"points", summary.lines.size()},
+                           {"resumed", summary.resumed},
+                           {"computed", summary.computed},
+                           {"failed", summary.failed},
+                           {"feasible", summary.feasible},
+                           {"ranks", summary.ranks}};
+  if (pareto) result["pareto"] = pareto_json(summary.lines, spec.objectives);
+  return result;
+}
+
+dse::ResultsFile read_sweep_results(const std::string& path) {
+  dse::ResultsFile file = dse::read_results(path);
+  if (file.header.is_null()) throw_bad_input("{}: no such results file (or it is empty)", path);
+  std::stable_sort(file.points.begin(), file.points.end(), [](const auto& a, const auto& b) {
+    return a["point"].template get<int64_t>() < b["point"].template get<int64_t>();
+  });
+  return file;
 }
 
 }  // namespace aimc::api

@@ -38,4 +38,17 @@ nlohmann::json sweep_point(const dse::SweepSpec& spec, const SweepModels& models
 dse::RunSummary sweep(const dse::SweepSpec& spec, const std::string& output,
                       const SweepRequest& request);
 
+// `aimc sweep --json`: the counts of the run, and with `pareto` the front.
+nlohmann::json sweep_summary_json(const dse::SweepSpec& spec, const std::string& output,
+                                  const dse::RunSummary& summary, bool pareto);
+
+// The Pareto front of result lines as `--pareto --json` prints it: each point's index, axes
+// and objective values, in point order.
+nlohmann::json pareto_json(const std::vector<nlohmann::json>& lines,
+                           const std::vector<dse::Objective>& objectives);
+
+// A results file with its point lines in point order; Error(kBadInput) when it is missing,
+// empty or not a sweep's results.
+dse::ResultsFile read_sweep_results(const std::string& path);
+
 }  // namespace aimc::api

@@ -5,6 +5,7 @@
 // front over the sweep's objectives, and a self-contained HTML report with SVG plots.
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -14,7 +15,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
-#include <unistd.h>
 
 #include "aimc/api/sweep.h"
 #include "aimc/cli/commands.h"
@@ -41,18 +41,6 @@ struct ReportOptions {
   bool pareto = false;
   bool json = false;
 };
-
-// The front as JSON: each point's index, axes and objective values.
-nlohmann::json front_json(const std::vector<nlohmann::json>& lines,
-                          const std::vector<dse::Objective>& objectives) {
-  nlohmann::json front = nlohmann::json::array();
-  for (size_t i : dse::pareto_front(lines, objectives)) {
-    nlohmann::json values = nlohmann::json::object();
-    for (const dse::Objective& o : objectives) values[o.metric] = lines[i]["metrics"][o.metric];
-    front.push_back({{"point", lines[i]["point"]}, {"axes", lines[i]["axes"]}, {"objectives", values}});
-  }
-  return front;
-}
 
 void print_front(const nlohmann::json& front, const std::vector<dse::Objective>& objectives) {
   std::string head = fmt::format("{:>6}  ", "point");
@@ -85,37 +73,29 @@ int run_sweep_command(const SweepOptions& options, const GlobalOptions& global) 
   request.jobs = options.jobs;
   request.warn = [](const std::string& w) { fmt::print(stderr, "aimc: warning: {}\n", w); };
   request.progress = [&](int64_t done, int64_t total) {
-    if (!bar) bar = std::make_unique<ProgressBar>("sweep", std::max<int64_t>(total, 1), !options.json);
+    if (!bar)
+      bar = std::make_unique<ProgressBar>("sweep", std::max<int64_t>(total, 1), !options.json);
     bar->update(done);
   };
   dse::RunSummary summary = api::sweep(spec, options.output, request);
   if (bar) bar->finish();
   if (!summary.writer) return 0;  // an MPI rank other than 0
 
-  const nlohmann::json front = front_json(summary.lines, spec.objectives);
   if (options.json) {
-    nlohmann::json result = {{"sweep", options.sweep},
-                             {"output", options.output},
-                             {"points", summary.lines.size()},
-                             {"resumed", summary.resumed},
-                             {"computed", summary.computed},
-                             {"failed", summary.failed},
-                             {"feasible", summary.feasible},
-                             {"ranks", summary.ranks}};
-    if (options.pareto) result["pareto"] = front;
-    std::cout << result.dump(2) << '\n';
+    std::cout << api::sweep_summary_json(spec, options.output, summary, options.pareto).dump(2)
+              << '\n';
     return 0;
   }
   fmt::print("{}: {} points ({} kept from {}, {} run now{}), {} feasible, {} failed\n",
-             options.sweep, summary.lines.size(), summary.resumed, options.output,
-             summary.computed,
+             options.sweep, summary.lines.size(), summary.resumed, options.output, summary.computed,
              summary.ranks > 1 ? fmt::format(" on {} MPI ranks", summary.ranks) : "",
              summary.feasible, summary.failed);
   for (const nlohmann::json& line : summary.lines)
     if (line.contains("error"))
       fmt::print("  point {} failed: {}\n", line["point"].get<int64_t>(),
                  line["error"].get<std::string>());
-  if (options.pareto) print_front(front, spec.objectives);
+  if (options.pareto)
+    print_front(api::pareto_json(summary.lines, spec.objectives), spec.objectives);
   return 0;
 }
 
@@ -143,28 +123,26 @@ void write_file_atomically(const std::string& path, const std::string& text) {
 int run_report_command(const ReportOptions& options) {
   if (options.output.empty() && options.svg_dir.empty() && !options.pareto)
     throw_bad_input("aimc report: nothing to do; give -o REPORT.html, --svg-dir DIR or --pareto");
-  dse::ResultsFile file = dse::read_results(options.results);
-  if (file.header.is_null()) throw_bad_input("{}: no such results file (or it is empty)", options.results);
+  const dse::ResultsFile file = api::read_sweep_results(options.results);
   for (const std::string& w : file.warnings) fmt::print(stderr, "aimc: warning: {}\n", w);
-  std::stable_sort(file.points.begin(), file.points.end(), [](const auto& a, const auto& b) {
-    return a["point"].template get<int64_t>() < b["point"].template get<int64_t>();
-  });
   const std::vector<dse::Objective> objectives = dse::header_objectives(file.header);
   report::SweepReport input;
   input.header = file.header;
   input.lines = file.points;
   input.front = dse::pareto_front(file.points, objectives);
   input.source = options.results;
-  if (!options.output.empty()) write_file_atomically(options.output, report::sweep_report_html(input));
+  if (!options.output.empty())
+    write_file_atomically(options.output, report::sweep_report_html(input));
   if (!options.svg_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.svg_dir, ec);
     if (ec) throw_bad_input("{}: cannot create the folder ({})", options.svg_dir, ec.message());
     for (const auto& [name, svg] : report::sweep_report_svgs(input))
-      write_file_atomically((std::filesystem::path(options.svg_dir) / (name + ".svg")).string(), svg);
+      write_file_atomically((std::filesystem::path(options.svg_dir) / (name + ".svg")).string(),
+                            svg);
   }
   if (options.pareto) {
-    const nlohmann::json front = front_json(file.points, objectives);
+    const nlohmann::json front = api::pareto_json(file.points, objectives);
     if (options.json)
       std::cout << nlohmann::json{{"results", options.results}, {"pareto", front}}.dump(2) << '\n';
     else

@@ -44,9 +44,10 @@ ResultsFile read_results(const std::string& path) {
     const bool valid = !line.is_discarded() && line.is_object() && (!last || last_complete);
     if (i == 0) {
       if (!valid || !is_header(line))
-        throw_bad_input("{}:1: not an aimc sweep results file (its first line is not a sweep "
-                        "header); not overwriting it",
-                        path);
+        throw_bad_input(
+            "{}:1: not an aimc sweep results file (its first line is not a sweep "
+            "header); not overwriting it",
+            path);
       if (line.value("version", 0) != kFormatVersion)
         throw_bad_input("{}:1: results format version {} (this aimc reads {})", path,
                         line.value("version", 0), kFormatVersion);
@@ -99,7 +100,8 @@ nlohmann::json header_json(const SweepSpec& spec, int64_t points) {
 std::vector<Objective> header_objectives(const nlohmann::json& header) {
   std::vector<Objective> out;
   for (const auto& o : header.value("objectives", nlohmann::json::array()))
-    out.push_back({o.value("metric", ""), o.value("goal", "min") == "max" ? Goal::kMax : Goal::kMin});
+    out.push_back(
+        {o.value("metric", ""), o.value("goal", "min") == "max" ? Goal::kMax : Goal::kMin});
   return out;
 }
 
@@ -153,7 +155,8 @@ void write_results_atomically(const std::string& path, const nlohmann::json& hea
 
 ResultsAppender::ResultsAppender(const std::string& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "ab");
-  if (!file_) throw_runtime("{}: cannot append to the results file ({})", path, std::strerror(errno));
+  if (!file_)
+    throw_runtime("{}: cannot append to the results file ({})", path, std::strerror(errno));
 }
 
 ResultsAppender::~ResultsAppender() {

@@ -14,7 +14,7 @@
 namespace aimc::dse {
 
 struct ResultsFile {
-  nlohmann::json header;             // null when the file does not exist or is empty
+  nlohmann::json header;               // null when the file does not exist or is empty
   std::vector<nlohmann::json> points;  // point lines, in file order
   std::vector<std::string> warnings;   // lines dropped (a cut last line), one message each
 };

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
-#include <system_error>
 #include <map>
+#include <system_error>
 #include <thread>
 
 #include "aimc/core/error.h"
@@ -35,9 +35,10 @@ SweepRun::SweepRun(const SweepSpec& spec, const std::string& output,
   for (nlohmann::json& line : file.points) {
     auto it = by_axes.find(line["axes"].dump());
     if (it == by_axes.end())
-      throw_bad_input("{}: holds point {} which is not one of {}'s points (were its axes "
-                      "changed?); choose another -o or remove it",
-                      output, line["axes"].dump(), spec.file);
+      throw_bad_input(
+          "{}: holds point {} which is not one of {}'s points (were its axes "
+          "changed?); choose another -o or remove it",
+          output, line["axes"].dump(), spec.file);
     const int64_t index = it->second;
     if (!lines_[static_cast<size_t>(index)].is_null()) continue;  // a duplicate: keep the first
     line["point"] = index;
@@ -136,6 +137,7 @@ RunSummary run_sweep(const SweepSpec& spec, const std::string& output, const Poi
   }
   detail::SweepRun run(spec, output, options.warn);
   const int64_t total = run.todo();
+  if (options.progress) options.progress(0, total);  // the clock of the ETA starts here
   std::mutex progress_mutex;
   std::exception_ptr failure;
   auto work = [&] {
@@ -154,7 +156,8 @@ RunSummary run_sweep(const SweepSpec& spec, const std::string& output, const Poi
       }
     }
   };
-  const int jobs = static_cast<int>(std::clamp<int64_t>(options.jobs, 1, std::max<int64_t>(total, 1)));
+  const int jobs =
+      static_cast<int>(std::clamp<int64_t>(options.jobs, 1, std::max<int64_t>(total, 1)));
   std::vector<std::thread> threads;
   for (int j = 1; j < jobs; ++j) {
     try {
@@ -170,7 +173,9 @@ RunSummary run_sweep(const SweepSpec& spec, const std::string& output, const Poi
 }
 
 #ifndef AIMC_HAS_MPI
-bool built_with_mpi() { return false; }
+bool built_with_mpi() {
+  return false;
+}
 
 namespace detail {
 RunSummary run_sweep_mpi(const SweepSpec&, const std::string&, const PointFn&, const RunOptions&) {

@@ -23,7 +23,7 @@ namespace aimc::dse {
 using PointFn = std::function<nlohmann::json(const Point&)>;
 
 struct RunOptions {
-  int jobs = 1;  // points run at once in this process
+  int jobs = 1;                                               // points run at once in this process
   std::function<void(int64_t done, int64_t total)> progress;  // points run by this call
   std::function<void(const std::string&)> warn;
 };
@@ -84,8 +84,8 @@ class SweepRun {
 // Error(kBadInput). Other errors propagate.
 nlohmann::json run_point(const PointFn& point_fn, const Point& point);
 
-RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output,
-                         const PointFn& point_fn, const RunOptions& options);
+RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output, const PointFn& point_fn,
+                         const RunOptions& options);
 
 }  // namespace detail
 

@@ -26,9 +26,9 @@ constexpr int kResultVersion = 1;
 
 const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> keys = {
-      "model", "arch",   "set",    "dataset",   "data_dir", "limit",      "trials",
-      "seed",  "batch",  "chips",  "replicate", "search",   "samples",    "eval_batch",
-      "axes",  "objectives", "constraints"};
+      "model",   "arch",       "set",   "dataset",    "data_dir",   "limit",
+      "trials",  "seed",       "batch", "chips",      "replicate",  "search",
+      "samples", "eval_batch", "axes",  "objectives", "constraints"};
   return keys;
 }
 
@@ -64,8 +64,7 @@ class Reader {
     return value;
   }
 
-  int64_t integer(const YAML::Node& node, const std::string& key, int64_t min,
-                  int64_t max) const {
+  int64_t integer(const YAML::Node& node, const std::string& key, int64_t min, int64_t max) const {
     long long value = 0;
     if (!node.IsScalar() || !YAML::convert<long long>::decode(node, value))
       fail(node, key, fmt::format("expected an integer, got '{}'", dump(node)));
@@ -108,8 +107,7 @@ std::string override_value(const nlohmann::json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-Axis read_axis(const Reader& reader, const std::string& key, const YAML::Node& node,
-               bool random) {
+Axis read_axis(const Reader& reader, const std::string& key, const YAML::Node& node, bool random) {
   const std::string where = "axes." + key;
   Axis axis;
   axis.key = key;
@@ -142,9 +140,10 @@ Axis read_axis(const Reader& reader, const std::string& key, const YAML::Node& n
       const int64_t steps = reader.integer(node["steps"], where + ".steps", 1, 100000);
       for (int64_t i = 0; i < steps; ++i) {
         const double t = steps == 1 ? 0.0 : static_cast<double>(i) / static_cast<double>(steps - 1);
-        double v = axis.log_scale ? std::exp(std::log(axis.from) +
-                                             t * (std::log(axis.to) - std::log(axis.from)))
-                                  : axis.from + t * (axis.to - axis.from);
+        double v =
+            axis.log_scale
+                ? std::exp(std::log(axis.from) + t * (std::log(axis.to) - std::log(axis.from)))
+                : axis.from + t * (axis.to - axis.from);
         if (i == steps - 1 && steps > 1) v = axis.to;  // the end exactly, not a rounding of it
         nlohmann::json value = axis.integer ? nlohmann::json(std::llround(v)) : nlohmann::json(v);
         if (std::find(axis.values.begin(), axis.values.end(), value) == axis.values.end())
@@ -222,8 +221,7 @@ void read_objectives(const Reader& reader, const YAML::Node& node, SweepSpec& sp
     const auto* metric = find_metric(metrics, name);
     if (!metric) {
       const bool needs_data = name.rfind("accuracy", 0) == 0 ||
-                              name.rfind("bits_per_char", 0) == 0 ||
-                              name.rfind("digital.", 0) == 0;
+                              name.rfind("bits_per_char", 0) == 0 || name.rfind("digital.", 0) == 0;
       reader.fail(name_node, "objectives",
                   fmt::format("unknown objective '{}'{} (known: {})", name,
                               needs_data && spec.dataset.empty() ? " without a dataset" : "",
@@ -276,7 +274,9 @@ void read_constraints(const Reader& reader, const YAML::Node& node, SweepSpec& s
 
 }  // namespace
 
-std::string goal_name(Goal goal) { return goal == Goal::kMin ? "min" : "max"; }
+std::string goal_name(Goal goal) {
+  return goal == Goal::kMin ? "min" : "max";
+}
 
 bool Constraint::holds(double value) const {
   if (op == ">=") return value >= bound;
@@ -319,7 +319,8 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& path) {
     throw_bad_input("{}:{}:{}: YAML syntax error: {}", path, error.mark.line + 1,
                     error.mark.column + 1, error.msg);
   }
-  if (!root.IsMap()) throw_bad_input("{}: expected a mapping (model, arch, axes, objectives)", path);
+  if (!root.IsMap())
+    throw_bad_input("{}: expected a mapping (model, arch, axes, objectives)", path);
   for (const auto& entry : root) {
     const std::string key = entry.first.Scalar();
     const auto& keys = top_level_keys();
@@ -334,7 +335,8 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& path) {
   spec.file = path;
   const fs::path folder = fs::path(path).parent_path();
   auto resolve = [&](const std::string& p) {
-    return fs::path(p).is_absolute() || folder.empty() ? p : (folder / p).lexically_normal().string();
+    return fs::path(p).is_absolute() || folder.empty() ? p
+                                                       : (folder / p).lexically_normal().string();
   };
   spec.model = resolve(reader.text(root["model"], "model"));
   if (!fs::is_regular_file(spec.model))
@@ -391,8 +393,8 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& path) {
   if (!axes.IsMap() || axes.size() == 0)
     reader.fail(axes, "axes", "expected a mapping of architecture keys to values");
   for (const auto& entry : axes)
-    spec.axes.push_back(read_axis(reader, reader.text(entry.first, "axes"), entry.second,
-                                  spec.random));
+    spec.axes.push_back(
+        read_axis(reader, reader.text(entry.first, "axes"), entry.second, spec.random));
   std::set<std::string> set_keys;
   for (const std::string& o : spec.overrides) set_keys.insert(o.substr(0, o.find('=')));
   for (const Axis& axis : spec.axes)
@@ -430,9 +432,10 @@ std::vector<Point> sweep_points(const SweepSpec& spec) {
         const Axis& axis = spec.axes[a];
         const double u = rng.uniform(static_cast<uint64_t>(i) * n_axes + a);
         if (axis.continuous) {
-          double v = axis.log_scale
-                         ? std::exp(std::log(axis.from) + u * (std::log(axis.to) - std::log(axis.from)))
-                         : axis.from + u * (axis.to - axis.from);
+          double v =
+              axis.log_scale
+                  ? std::exp(std::log(axis.from) + u * (std::log(axis.to) - std::log(axis.from)))
+                  : axis.from + u * (axis.to - axis.from);
           p.axes[axis.key] = axis.integer ? nlohmann::json(std::llround(v)) : nlohmann::json(v);
         } else {
           const auto k = std::min(axis.values.size() - 1,

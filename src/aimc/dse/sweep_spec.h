@@ -30,7 +30,7 @@ struct Constraint {
 };
 
 struct Axis {
-  std::string key;                    // architecture key path (as for --set)
+  std::string key;                     // architecture key path (as for --set)
   std::vector<nlohmann::json> values;  // grid values (and the random pool of a list)
   // Random search over a continuous range {from, to} without steps.
   bool continuous = false;
@@ -39,10 +39,10 @@ struct Axis {
 };
 
 struct SweepSpec {
-  std::string file;       // SWEEP.yaml as given
-  std::string model;      // paths resolved against the sweep file's folder
-  std::string arch;       // the base architecture file
-  std::string arch_text;  // its contents, read once
+  std::string file;                    // SWEEP.yaml as given
+  std::string model;                   // paths resolved against the sweep file's folder
+  std::string arch;                    // the base architecture file
+  std::string arch_text;               // its contents, read once
   std::vector<std::string> overrides;  // `set:`, applied to every point before its axes
   std::string dataset;                 // "" : no accuracy metrics, cost only
   std::string data_dir;

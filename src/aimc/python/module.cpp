@@ -22,12 +22,15 @@
 #include "aimc/api/json.h"
 #include "aimc/api/model.h"
 #include "aimc/api/simulate.h"
+#include "aimc/api/sweep.h"
 #include "aimc/api/trees.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/core/error.h"
 #include "aimc/core/parallel.h"
 #include "aimc/cost/gpu_baseline.h"
+#include "aimc/dse/pareto.h"
 #include "aimc/frontend/xgboost_import.h"
+#include "aimc/report/html_report.h"
 #include "aimc/runtime/executor.h"
 #include "aimc/runtime/threads.h"
 
@@ -392,6 +395,37 @@ py::object trees_estimate(const PyTrees& trees, const PyArchitecture& arch) {
                                             trees.ensemble, trees.path, arch.arch));
 }
 
+// `aimc sweep SWEEP.yaml -o OUTPUT --json [--pareto]`: the run's counts (and front).
+py::object sweep(const std::string& path, const std::string& output, int jobs, bool pareto) {
+  if (jobs < 1 || jobs > 64) throw_bad_input("jobs {}: expected an integer in [1, 64]", jobs);
+  nlohmann::json summary;
+  {
+    py::gil_scoped_release release;
+    const dse::SweepSpec spec = dse::load_sweep(path);
+    api::SweepRequest request;
+    request.jobs = jobs;
+    summary = api::sweep_summary_json(spec, output, api::sweep(spec, output, request), pareto);
+  }
+  return to_python(summary);
+}
+
+// `aimc report RESULTS --pareto --json`'s front.
+py::object pareto(const std::string& results) {
+  const dse::ResultsFile file = api::read_sweep_results(results);
+  return to_python(api::pareto_json(file.points, dse::header_objectives(file.header)));
+}
+
+// `aimc report RESULTS -o OUTPUT` without writing: the page as a string.
+std::string report_html(const std::string& results) {
+  const dse::ResultsFile file = api::read_sweep_results(results);
+  report::SweepReport input;
+  input.header = file.header;
+  input.lines = file.points;
+  input.front = dse::pareto_front(file.points, dse::header_objectives(file.header));
+  input.source = results;
+  return report::sweep_report_html(input);
+}
+
 void set_threads(int threads) {
   if (threads < 1 || threads > max_threads())
     throw_bad_input(
@@ -488,6 +522,14 @@ PYBIND11_MODULE(_aimc, m) {
         py::arg("replicate") = true, "`aimc compile --json` (mapping.json) as a dict.");
   m.def("simulate", &simulate, py::arg("model"), py::arg("arch"), py::arg("batch") = 1,
         py::arg("chips") = 1, py::arg("replicate") = true, "`aimc simulate --json` as a dict.");
+
+  m.def("sweep", &sweep, py::arg("path"), py::arg("output"), py::arg("jobs") = 1,
+        py::arg("pareto") = true,
+        "`aimc sweep PATH -o OUTPUT --json --pareto` as a dict; resumes OUTPUT like the CLI.");
+  m.def("pareto", &pareto, py::arg("results"),
+        "The Pareto front of a sweep's results file (`aimc report --pareto --json`'s list).");
+  m.def("report_html", &report_html, py::arg("results"),
+        "The HTML page `aimc report RESULTS -o PAGE` writes, as a string.");
 
   py::class_<AnalogLinear>(m, "AnalogLinear")
       .def(py::init<const py::array&, const std::optional<py::array>&, const PyArchitecture&,

@@ -20,13 +20,27 @@ std::string si(double v, const char* unit) {
   return fmt::format("{:.3g} {}{}", v / std::pow(1000.0, e), prefixes[e + 5], unit);
 }
 
-std::string joules(double v) { return si(v, "J"); }
-std::string seconds(double v) { return si(v, "s"); }
-std::string watts(double v) { return si(v, "W"); }
-std::string per_second(double v) { return si(v, "/s"); }
-std::string square_mm(double v) { return fmt::format("{:.3g} mm²", v * 1e6); }
-std::string percent(double v) { return fmt::format("{:.3g} %", v * 100); }
-std::string plain(double v) { return fmt::format("{:.4g}", v); }
+std::string joules(double v) {
+  return si(v, "J");
+}
+std::string seconds(double v) {
+  return si(v, "s");
+}
+std::string watts(double v) {
+  return si(v, "W");
+}
+std::string per_second(double v) {
+  return si(v, "/s");
+}
+std::string square_mm(double v) {
+  return fmt::format("{:.3g} mm²", v * 1e6);
+}
+std::string percent(double v) {
+  return fmt::format("{:.3g} %", v * 100);
+}
+std::string plain(double v) {
+  return fmt::format("{:.4g}", v);
+}
 
 Formatter formatter_for(const std::string& metric) {
   if (metric.find("energy") != std::string::npos) return joules;
@@ -60,7 +74,8 @@ std::vector<Objective> objectives_of(const nlohmann::json& header) {
 
 std::vector<std::string> axes_of(const nlohmann::json& header) {
   std::vector<std::string> out;
-  for (const auto& a : header.value("axes", nlohmann::json::array())) out.push_back(a.get<std::string>());
+  for (const auto& a : header.value("axes", nlohmann::json::array()))
+    out.push_back(a.get<std::string>());
   return out;
 }
 
@@ -82,7 +97,8 @@ double metric(const nlohmann::json& line, const std::string& name) {
 std::string axes_text(const nlohmann::json& line) {
   std::string text;
   for (const auto& [key, value] : line["axes"].items())
-    text += (text.empty() ? "" : ", ") + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+    text += (text.empty() ? "" : ", ") + key + "=" +
+            (value.is_string() ? value.get<std::string>() : value.dump());
   return text;
 }
 
@@ -103,7 +119,8 @@ bool wants_log(const std::vector<double>& values) {
 
 std::string safe_id(const std::string& text) {
   std::string out;
-  for (char c : text) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_';
+  for (char c : text)
+    out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_';
   return out;
 }
 
@@ -144,7 +161,8 @@ std::string pareto_plot(const SweepReport& r, const Objective& a, const Objectiv
   // The front as a line in order of x.
   std::vector<size_t> order(front.x.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t p, size_t q) { return front.x[p] < front.x[q]; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t p, size_t q) { return front.x[p] < front.x[q]; });
   Series sorted = front;
   for (size_t k = 0; k < order.size(); ++k) {
     sorted.x[k] = front.x[order[k]];
@@ -189,7 +207,8 @@ std::string axis_plot(const SweepReport& r, const std::string& axis, const std::
     for (const std::string& other : axes)
       if (other != axis) {
         const nlohmann::json& v = line["axes"][other];
-        group += (group.empty() ? "" : ", ") + other + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+        group += (group.empty() ? "" : ", ") + other + "=" +
+                 (v.is_string() ? v.get<std::string>() : v.dump());
       }
     if (group.empty()) group = m;
     if (!groups.count(group)) keys.push_back(group);
@@ -198,13 +217,15 @@ std::string axis_plot(const SweepReport& r, const std::string& axis, const std::
     s.line = true;
     const nlohmann::json& v = line["axes"][axis];
     const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-    const double x = numeric ? v.get<double>()
-                             : static_cast<double>(std::find(categories.begin(), categories.end(), text) -
-                                                   categories.begin());
+    const double x =
+        numeric ? v.get<double>()
+                : static_cast<double>(std::find(categories.begin(), categories.end(), text) -
+                                      categories.begin());
     s.x.push_back(x);
     s.y.push_back(metric(line, m));
     s.error.push_back(!stat.empty() && has_metric(line, stat) ? metric(line, stat) : 0.0);
-    s.labels.push_back(fmt::format("{}\n{} = {}", point_label(line), m, plot.y_format(metric(line, m))));
+    s.labels.push_back(
+        fmt::format("{}\n{} = {}", point_label(line), m, plot.y_format(metric(line, m))));
     xs.push_back(x);
     ys.push_back(metric(line, m));
   }
@@ -252,7 +273,8 @@ std::string axis_plot(const SweepReport& r, const std::string& axis, const std::
   // An axis of a few integers (bits, rows) is labelled with its values.
   if (numeric && categories.size() <= 12) {
     bool integers = true;
-    for (const nlohmann::json& line : r.lines) integers = integers && line["axes"][axis].is_number_integer();
+    for (const nlohmann::json& line : r.lines)
+      integers = integers && line["axes"][axis].is_number_integer();
     if (integers)
       for (const std::string& c : categories) plot.x_ticks.push_back(std::stod(c));
     std::sort(plot.x_ticks.begin(), plot.x_ticks.end());
@@ -296,12 +318,13 @@ std::string components_plot(const SweepReport& r, const std::vector<size_t>& poi
   return bar_svg(chart);
 }
 
-std::string layers_plot(const nlohmann::json& line, const std::string& field, const std::string& what,
-                        Formatter format) {
+std::string layers_plot(const nlohmann::json& line, const std::string& field,
+                        const std::string& what, Formatter format) {
   BarChart chart;
   chart.id = fmt::format("layers-{}-{}", what, line["point"].get<int64_t>());
-  chart.title = fmt::format("{} per layer, {}", what == "latency" ? "Latency" : "Energy per inference",
-                            point_label(line));
+  chart.title =
+      fmt::format("{} per layer, {}", what == "latency" ? "Latency" : "Energy per inference",
+                  point_label(line));
   chart.value_label = what == "latency" ? "latency of the batch" : "dynamic energy per inference";
   chart.format = format;
   chart.series = {what};
@@ -331,10 +354,12 @@ Plots make_plots(const SweepReport& r) {
   for (const std::string& axis : axes)
     for (size_t o = 0; o < objectives.size() && o < 4; ++o) {
       const std::string& m = objectives[o].metric;
-      plots.axes.emplace_back("axis-" + safe_id(axis) + "-" + safe_id(m), axis_plot(r, axis, m, axes));
+      plots.axes.emplace_back("axis-" + safe_id(axis) + "-" + safe_id(m),
+                              axis_plot(r, axis, m, axes));
     }
   const std::vector<size_t> points = detail_points(r);
-  if (!points.empty()) plots.components.emplace_back("energy-components", components_plot(r, points));
+  if (!points.empty())
+    plots.components.emplace_back("energy-components", components_plot(r, points));
   for (size_t i : points) {
     const nlohmann::json& line = r.lines[i];
     const int64_t p = line["point"].get<int64_t>();
@@ -351,7 +376,8 @@ std::string value_cell(const nlohmann::json& line, const std::string& m) {
   return fmt::format("<td>{}</td>", xml_escape(formatter_for(m)(metric(line, m))));
 }
 
-constexpr const char* kStyle = R"(body{font-family:sans-serif;margin:24px;color:#222;max-width:1450px}
+constexpr const char* kStyle =
+    R"(body{font-family:sans-serif;margin:24px;color:#222;max-width:1450px}
 h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:right}
 th{background:#f4f4f4}tr.front td{background:#eef5fc}tr.failed td{color:#999}
@@ -410,27 +436,31 @@ std::string sweep_report_html(const SweepReport& r) {
   };
   row("results", r.source);
   row("model", h.value("model", ""));
-  row("architecture", h.value("arch", "") +
-                          (h.value("set", nlohmann::json::array()).empty() ? "" : " with " + h["set"].dump()));
+  row("architecture",
+      h.value("arch", "") +
+          (h.value("set", nlohmann::json::array()).empty() ? "" : " with " + h["set"].dump()));
   if (!h.value("dataset", "").empty())
-    row("data set", fmt::format("{} ({} samples, {} chip instance(s) per point, seed {})",
-                                h.value("dataset", ""),
-                                h.value("limit", -1) < 0 ? std::string("all") : std::to_string(h.value("limit", -1)),
-                                h.value("trials", 1), h.value("seed", 0)));
+    row("data set",
+        fmt::format(
+            "{} ({} samples, {} chip instance(s) per point, seed {})", h.value("dataset", ""),
+            h.value("limit", -1) < 0 ? std::string("all") : std::to_string(h.value("limit", -1)),
+            h.value("trials", 1), h.value("seed", 0)));
   std::string objective_text;
   for (const Objective& o : objectives)
-    objective_text += (objective_text.empty() ? "" : ", ") + o.metric + " (" + (o.max ? "max" : "min") + ")";
+    objective_text +=
+        (objective_text.empty() ? "" : ", ") + o.metric + " (" + (o.max ? "max" : "min") + ")";
   row("objectives", objective_text);
   std::string constraint_text;
   for (const auto& c : h.value("constraints", nlohmann::json::array()))
     constraint_text += (constraint_text.empty() ? "" : "; ") + c.get<std::string>();
   row("constraints", constraint_text.empty() ? "none" : constraint_text);
   row("points", fmt::format("{} of {} ({} search): {} feasible, {} failed, {} on the Pareto front",
-                            r.lines.size(), h.value("points", 0), h.value("search", "grid"), feasible,
-                            failed, r.front.size()));
+                            r.lines.size(), h.value("points", 0), h.value("search", "grid"),
+                            feasible, failed, r.front.size()));
   html += "</dl>\n";
 
-  auto section = [&](const std::string& title, const std::vector<std::pair<std::string, std::string>>& list) {
+  auto section = [&](const std::string& title,
+                     const std::vector<std::pair<std::string, std::string>>& list) {
     if (list.empty()) return;
     html += fmt::format("<h2>{}</h2>\n<div class=\"plots\">\n", xml_escape(title));
     for (const auto& [name, svg] : list) html += svg;
@@ -440,14 +470,16 @@ std::string sweep_report_html(const SweepReport& r) {
   section("Objectives against each axis", plots.axes);
   section("Energy breakdown", plots.components);
   if (!plots.layers.empty()) {
-    html += "<h2>Latency and energy per layer</h2>\n<label for=\"point-select\">point: </label>"
-            "<select id=\"point-select\">\n";
+    html +=
+        "<h2>Latency and energy per layer</h2>\n<label for=\"point-select\">point: </label>"
+        "<select id=\"point-select\">\n";
     for (const auto& [i, list] : plots.layers)
-      html += fmt::format("<option value=\"point-{}\">{}</option>\n", r.lines[i]["point"].get<int64_t>(),
-                          xml_escape(point_label(r.lines[i])));
+      html += fmt::format("<option value=\"point-{}\">{}</option>\n",
+                          r.lines[i]["point"].get<int64_t>(), xml_escape(point_label(r.lines[i])));
     html += "</select>\n";
     for (const auto& [i, list] : plots.layers) {
-      html += fmt::format("<div class=\"point-detail plots\" id=\"point-{}\">\n", r.lines[i]["point"].get<int64_t>());
+      html += fmt::format("<div class=\"point-detail plots\" id=\"point-{}\">\n",
+                          r.lines[i]["point"].get<int64_t>());
       for (const auto& [name, svg] : list) html += svg;
       html += "</div>\n";
     }
@@ -470,11 +502,14 @@ std::string sweep_report_html(const SweepReport& r) {
   const std::set<size_t> on_front(r.front.begin(), r.front.end());
   for (size_t i = 0; i < r.lines.size(); ++i) {
     const nlohmann::json& line = r.lines[i];
-    const char* cls = line.contains("error") ? " class=\"failed\"" : on_front.count(i) ? " class=\"front\"" : "";
+    const char* cls = line.contains("error") ? " class=\"failed\""
+                      : on_front.count(i)    ? " class=\"front\""
+                                             : "";
     html += fmt::format("<tr{}><td>{}</td>", cls, line["point"].get<int64_t>());
     for (const std::string& a : axes) {
       const nlohmann::json& v = line["axes"].contains(a) ? line["axes"][a] : nlohmann::json();
-      html += fmt::format("<td>{}</td>", xml_escape(v.is_string() ? v.get<std::string>() : v.dump()));
+      html +=
+          fmt::format("<td>{}</td>", xml_escape(v.is_string() ? v.get<std::string>() : v.dump()));
     }
     for (const std::string& m : columns) html += value_cell(line, m);
     std::string note = line.contains("error") ? line["error"].get<std::string>() : "";

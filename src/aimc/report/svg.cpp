@@ -13,9 +13,13 @@ namespace {
 constexpr double kWidth = 680, kHeight = 400;
 constexpr double kLeft = 84, kRight = 170, kTop = 40, kBottom = 56;
 
-std::string default_format(double v) { return fmt::format("{:.3g}", v); }
+std::string default_format(double v) {
+  return fmt::format("{:.3g}", v);
+}
 
-std::string label(Formatter format, double v) { return format ? format(v) : default_format(v); }
+std::string label(Formatter format, double v) {
+  return format ? format(v) : default_format(v);
+}
 
 struct Scale {
   double lo = 0, hi = 1;
@@ -99,11 +103,20 @@ std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -146,9 +159,8 @@ std::string scatter_svg(const Plot& plot) {
   if (categorical) {
     for (size_t i = 0; i < plot.x_categories.size(); ++i) {
       const double px = xs.to_pixel(static_cast<double>(i));
-      svg += fmt::format(
-          "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", px, y0 + 16,
-          xml_escape(plot.x_categories[i]));
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", px,
+                         y0 + 16, xml_escape(plot.x_categories[i]));
     }
   } else {
     for (double t : plot.x_ticks.empty() ? ticks(xs) : plot.x_ticks) {
@@ -186,8 +198,8 @@ std::string scatter_svg(const Plot& plot) {
         if (inside(s.x[i], s.y[i]))
           points += fmt::format("{:.1f},{:.1f} ", xs.to_pixel(s.x[i]), ys.to_pixel(s.y[i]));
       svg += fmt::format(
-          "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"{}/>\n",
-          points, color, s.dashed ? " stroke-dasharray=\"5 4\"" : "");
+          "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"{}/>\n", points,
+          color, s.dashed ? " stroke-dasharray=\"5 4\"" : "");
     }
     for (size_t i = 0; i < s.x.size(); ++i) {
       if (!inside(s.x[i], s.y[i])) continue;
@@ -198,9 +210,9 @@ std::string scatter_svg(const Plot& plot) {
             px, ys.to_pixel(s.y[i] - s.error[i]), ys.to_pixel(s.y[i] + s.error[i]), color);
       }
       if (!s.markers) continue;
-      const std::string tip = i < s.labels.size() ? s.labels[i]
-                                                  : label(plot.x_format, s.x[i]) + ", " +
-                                                        label(plot.y_format, s.y[i]);
+      const std::string tip =
+          i < s.labels.size() ? s.labels[i]
+                              : label(plot.x_format, s.x[i]) + ", " + label(plot.y_format, s.y[i]);
       svg += fmt::format(
           "<circle class=\"mark\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\" stroke=\"{}\" "
           "stroke-width=\"1.5\"><title>{}</title></circle>\n",
@@ -261,8 +273,9 @@ std::string bar_svg(const BarChart& chart) {
       const double v = std::max(0.0, chart.values[k][r]);
       if (v <= 0) continue;
       const double px = xs.to_pixel(start), pw = xs.to_pixel(start + v) - px;
-      const std::string tip = chart.rows[r] + (chart.series.size() > 1 ? ", " + chart.series[k] : "") +
-                              ": " + label(chart.format, v);
+      const std::string tip = chart.rows[r] +
+                              (chart.series.size() > 1 ? ", " + chart.series[k] : "") + ": " +
+                              label(chart.format, v);
       svg += fmt::format(
           "<rect class=\"mark\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" "
           "fill=\"{}\"><title>{}</title></rect>\n",

@@ -14,13 +14,13 @@ using Formatter = std::string (*)(double);
 struct Series {
   std::string name;
   std::vector<double> x, y;
-  std::vector<double> error;         // ± on y, empty for none
-  std::vector<std::string> labels;   // hover text per point, may be empty
-  bool line = false;                 // connect the points (in the order given)
+  std::vector<double> error;        // ± on y, empty for none
+  std::vector<std::string> labels;  // hover text per point, may be empty
+  bool line = false;                // connect the points (in the order given)
   bool markers = true;
-  bool hollow = false;               // open markers (infeasible points)
+  bool hollow = false;  // open markers (infeasible points)
   bool dashed = false;
-  std::string color;                 // "" : the palette's next colour
+  std::string color;  // "" : the palette's next colour
 };
 
 struct Plot {

@@ -33,8 +33,7 @@ void send_text(const std::string& text, int tag) {
 }
 
 // Ranks 1..N-1: ask for a point, run it, send its line; until rank 0 says there is none.
-void serve_as_worker(const detail::SweepRun* /*unused*/, const SweepSpec& spec,
-                     const PointFn& point_fn) {
+void serve_as_worker(const SweepSpec& spec, const PointFn& point_fn) {
   const std::vector<Point> points = sweep_points(spec);
   for (;;) {
     int none = 0;
@@ -51,29 +50,28 @@ void serve_as_worker(const detail::SweepRun* /*unused*/, const SweepSpec& spec,
       text = e.what();
       tag = kFailure;
     }
+    // After a failure rank 0 hands out no more points: the next request ends the loop.
     send_text(text, tag);
-    if (tag == kFailure) {
-      // Keep answering requests as "none": rank 0 stops handing out points.
-      continue;
-    }
   }
 }
 
 }  // namespace
 
-bool built_with_mpi() { return true; }
+bool built_with_mpi() {
+  return true;
+}
 
 namespace detail {
 
-RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output,
-                         const PointFn& point_fn, const RunOptions& options) {
+RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output, const PointFn& point_fn,
+                         const RunOptions& options) {
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (rank != 0) {
-    serve_as_worker(nullptr, spec, point_fn);
+    serve_as_worker(spec, point_fn);
     MPI_Finalize();
     RunSummary summary;
     summary.writer = false;
@@ -90,6 +88,7 @@ RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output,
     failure = std::current_exception();
   }
   const int64_t total = run ? run->todo() : 0;
+  if (options.progress && run) options.progress(0, total);
   std::mutex failure_mutex;
   auto fail = [&](std::exception_ptr error) {
     std::lock_guard<std::mutex> lock(failure_mutex);

@@ -17,8 +17,11 @@ from ._aimc import (  # noqa: F401
     load,
     load_trees,
     max_threads,
+    pareto,
+    report_html,
     set_threads,
     simulate,
+    sweep,
 )
 
 __version__ = "0.1.0"
