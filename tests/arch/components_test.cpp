@@ -170,3 +170,41 @@ TEST(ChipSection, PresetsCarryTheirNumbers) {
 
 }  // namespace
 }  // namespace aimc::arch
+
+namespace aimc::arch {
+namespace {
+
+// components.adc.bits: the ADC numbers are for that resolution and double per bit above it.
+TEST(ComponentsSection, AdcNumbersScaleWithTheirBits) {
+  const std::string text =
+      "adc: {bits: 10}\ncomponents:\n  adc: {energy: 8e-12, leakage: 1e-4, area: 4e-9, "
+      "latency: 1e-9, bits: 10}\n";
+  const ComponentCost at10 = parse_architecture(text, "x.yaml").component("adc");
+  EXPECT_EQ(at10.energy, 8e-12);
+  EXPECT_EQ(at10.bits, 10);
+  const Architecture at8 = parse_architecture(text, "x.yaml", {"adc.bits=8"});
+  EXPECT_DOUBLE_EQ(at8.component("adc").energy, 2e-12);
+  EXPECT_DOUBLE_EQ(at8.component("adc").leakage, 2.5e-5);
+  EXPECT_DOUBLE_EQ(at8.component("adc").area, 1e-9);
+  EXPECT_EQ(at8.component("adc").latency, 1e-9);  // the same rate
+  EXPECT_DOUBLE_EQ(parse_architecture(text, "x.yaml", {"adc.bits=12"}).component("adc").energy,
+                   32e-12);
+  // Printed and read again, the numbers stay those of adc.bits = 8 (no second scaling).
+  const Architecture again = parse_architecture(to_yaml(at8), "printed.yaml");
+  EXPECT_EQ(again.component("adc").energy, at8.component("adc").energy);
+  EXPECT_EQ(again.component("adc").bits, 8);
+  // Without bits the numbers hold for any resolution.
+  EXPECT_EQ(parse_architecture("components:\n  adc: {energy: 8e-12}\n", "x.yaml", {"adc.bits=6"})
+                .component("adc")
+                .energy,
+            8e-12);
+  EXPECT_NE(error_of("components:\n  adc: {bits: 25}\n").find("components.adc.bits"),
+            std::string::npos);
+  EXPECT_NE(error_of("components:\n  dac: {bits: 4}\n").find("components.dac"), std::string::npos);
+  // race.yaml's 10-bit ADC at 8 bits costs a quarter.
+  EXPECT_DOUBLE_EQ(load_architecture(kPresets + "race.yaml", {"adc.bits=8"}).component("adc").energy,
+                   load_architecture(kPresets + "race.yaml").component("adc").energy / 4);
+}
+
+}  // namespace
+}  // namespace aimc::arch

@@ -454,13 +454,31 @@ void read_components(const Reader& reader, const YAML::Node& root, Architecture&
     std::string path = "components." + name;
     YAML::Node component = reader.section(components, name, path);
     if (!component) continue;
-    reader.check_keys(component, path, field_names);
+    std::vector<std::string> keys = field_names;
+    if (name == "adc") keys.push_back("bits");
+    reader.check_keys(component, path, keys);
     ComponentCost& cost = arch.components[name];
     for (const auto& [field, member] : fields)
       if (component[field])
         cost.*member = reader.read_double(component[field], path + "." + field, 0.0,
                                           std::numeric_limits<double>::infinity());
+    if (name == "adc" && component["bits"])
+      cost.bits = static_cast<int>(reader.read_int(component["bits"], path + ".bits", 0, 24));
   }
+}
+
+// components.adc.bits: the ADC's numbers are for that resolution. At a fixed Walden figure of
+// merit the energy of a conversion is FOM x 2^bits (R. H. Walden, "Analog-to-digital converter
+// survey and analysis", IEEE JSAC 17(4), 1999), so energy, leakage and area double per bit of
+// adc.bits above it (the scaling ISAAC's isaac.py applies to its ADC), at the same rate.
+void scale_adc_to_its_bits(Architecture& arch) {
+  ComponentCost& adc = arch.components["adc"];
+  if (adc.bits == 0 || adc.bits == arch.adc.bits) return;
+  const double scale = std::ldexp(1.0, arch.adc.bits - adc.bits);
+  adc.energy *= scale;
+  adc.leakage *= scale;
+  adc.area *= scale;
+  adc.bits = arch.adc.bits;  // what the numbers are for now: printing and re-reading agree
 }
 
 void read_mapping(const Reader& reader, const YAML::Node& root, Architecture& arch) {
@@ -514,6 +532,7 @@ Architecture read_architecture(const YAML::Node& root, const std::string& source
   read_adc_model(reader, root, arch);
   read_device(reader, root, arch);
   read_components(reader, root, arch);
+  scale_adc_to_its_bits(arch);
   read_mapping(reader, root, arch);
   check_cross_keys(reader, arch);
   return arch;
@@ -806,6 +825,7 @@ void emit_components(YAML::Emitter& out, const Architecture& arch) {
     out << YAML::Key << "leakage" << YAML::Value << format_double(cost.leakage);
     out << YAML::Key << "area" << YAML::Value << format_double(cost.area);
     out << YAML::Key << "latency" << YAML::Value << format_double(cost.latency);
+    if (cost.bits > 0) out << YAML::Key << "bits" << YAML::Value << cost.bits;
     out << YAML::EndMap;
   }
   out << YAML::EndMap;
@@ -840,6 +860,9 @@ std::string describe_schema() {
       "leakage and area):\n";
   for (const std::string& name : component_names())
     out += fmt::format("  {:<14} {}\n", name, component_action(name));
+  out +=
+      "  components.adc.bits: the adc.bits its numbers are for (default 0: any); another "
+      "adc.bits doubles energy, leakage and area per bit above it (Walden figure of merit)\n";
   return out + describe_models();
 }
 

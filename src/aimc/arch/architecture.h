@@ -143,6 +143,9 @@ struct ComponentCost {
   double leakage = 0.0;  // W per instance
   double area = 0.0;     // m^2 per instance
   double latency = 0.0;  // s per action
+  // adc only: the resolution these numbers are for; 0 = they hold for any adc.bits. When set,
+  // the reader scales energy, leakage and area to adc.bits (x2 per bit) and sets it to adc.bits.
+  int bits = 0;
 };
 
 // Component names in the `components:` section, each with the action it is charged for:
