@@ -5,11 +5,9 @@
 // front over the sweep's objectives, and a self-contained HTML report with SVG plots.
 #include <fmt/format.h>
 
-#include <unistd.h>
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,6 +17,7 @@
 #include "aimc/api/sweep.h"
 #include "aimc/cli/commands.h"
 #include "aimc/core/error.h"
+#include "aimc/core/npy.h"  // write_file_atomic
 #include "aimc/core/progress.h"
 #include "aimc/dse/pareto.h"
 #include "aimc/dse/results.h"
@@ -99,27 +98,6 @@ int run_sweep_command(const SweepOptions& options, const GlobalOptions& global) 
   return 0;
 }
 
-// Writes `text` to a staging file beside `path`, then renames it: never a half-written file.
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string staging = fmt::format("{}.partial-{}", path, ::getpid());
-  {
-    std::ofstream out(staging, std::ios::binary | std::ios::trunc);
-    if (!out) throw_bad_input("{}: cannot write the file", path);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(staging);
-      throw_runtime("{}: writing failed", path);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(staging, path, ec);
-  if (ec) {
-    std::filesystem::remove(staging);
-    throw_bad_input("{}: cannot write the file ({})", path, ec.message());
-  }
-}
-
 int run_report_command(const ReportOptions& options) {
   if (options.output.empty() && options.svg_dir.empty() && !options.pareto)
     throw_bad_input("aimc report: nothing to do; give -o REPORT.html, --svg-dir DIR or --pareto");
@@ -132,13 +110,13 @@ int run_report_command(const ReportOptions& options) {
   input.front = dse::pareto_front(file.points, objectives);
   input.source = options.results;
   if (!options.output.empty())
-    write_file_atomically(options.output, report::sweep_report_html(input));
+    write_file_atomic(options.output, report::sweep_report_html(input));
   if (!options.svg_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.svg_dir, ec);
     if (ec) throw_bad_input("{}: cannot create the folder ({})", options.svg_dir, ec.message());
     for (const auto& [name, svg] : report::sweep_report_svgs(input))
-      write_file_atomically((std::filesystem::path(options.svg_dir) / (name + ".svg")).string(),
+      write_file_atomic((std::filesystem::path(options.svg_dir) / (name + ".svg")).string(),
                             svg);
   }
   if (options.pareto) {

@@ -1,7 +1,6 @@
 #include "aimc/dse/results.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -10,6 +9,7 @@
 #include <sstream>
 
 #include "aimc/core/error.h"
+#include "aimc/core/npy.h"  // write_file_atomic
 
 namespace aimc::dse {
 
@@ -133,24 +133,9 @@ void apply_constraints(nlohmann::json& line, const std::vector<Constraint>& cons
 
 void write_results_atomically(const std::string& path, const nlohmann::json& header,
                               const std::vector<nlohmann::json>& lines) {
-  const std::string staging = fmt::format("{}.partial-{}", path, ::getpid());
-  {
-    std::ofstream out(staging, std::ios::binary | std::ios::trunc);
-    if (!out) throw_bad_input("{}: cannot write the results file ({})", path, std::strerror(errno));
-    out << header.dump() << '\n';
-    for (const nlohmann::json& line : lines) out << line.dump() << '\n';
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(staging);
-      throw_runtime("{}: writing the results failed ({})", path, std::strerror(errno));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(staging, path, ec);
-  if (ec) {
-    std::filesystem::remove(staging);
-    throw_runtime("{}: cannot replace the results file ({})", path, ec.message());
-  }
+  std::string text = header.dump() + "\n";
+  for (const nlohmann::json& line : lines) text += line.dump() + "\n";
+  write_file_atomic(path, text);
 }
 
 ResultsAppender::ResultsAppender(const std::string& path) : path_(path) {

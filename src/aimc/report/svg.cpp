@@ -230,7 +230,7 @@ std::string scatter_svg(const Plot& plot) {
 }
 
 std::string bar_svg(const BarChart& chart) {
-  constexpr double kRow = 16, kLabel = 210, kPlotWidth = 420, kLegend = 150;
+  constexpr double kRow = 16, kLabel = 270, kPlotWidth = 420, kLegend = 110;
   const double top = kTop + 18 + (chart.series.size() > 1 ? 18.0 : 0.0);
   const double height = top + kRow * static_cast<double>(chart.rows.size()) + 30;
   const double width = kLabel + kPlotWidth + kLegend;
@@ -265,7 +265,7 @@ std::string bar_svg(const BarChart& chart) {
   for (size_t r = 0; r < chart.rows.size(); ++r) {
     const double y = top + kRow * static_cast<double>(r);
     std::string name = chart.rows[r];
-    if (name.size() > 32) name = name.substr(0, 31) + "…";
+    if (name.size() > 42) name = name.substr(0, 41) + "…";
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
                        kLabel - 6, y + 12, xml_escape(name));
     double start = 0;
