@@ -202,8 +202,9 @@ TEST(ComponentsSection, AdcNumbersScaleWithTheirBits) {
             std::string::npos);
   EXPECT_NE(error_of("components:\n  dac: {bits: 4}\n").find("components.dac"), std::string::npos);
   // race.yaml's 10-bit ADC at 8 bits costs a quarter.
-  EXPECT_DOUBLE_EQ(load_architecture(kPresets + "race.yaml", {"adc.bits=8"}).component("adc").energy,
-                   load_architecture(kPresets + "race.yaml").component("adc").energy / 4);
+  EXPECT_DOUBLE_EQ(
+      load_architecture(kPresets + "race.yaml", {"adc.bits=8"}).component("adc").energy,
+      load_architecture(kPresets + "race.yaml").component("adc").energy / 4);
 }
 
 }  // namespace

@@ -123,6 +123,18 @@ nlohmann::json sweep_summary_json(const dse::SweepSpec& spec, const std::string&
   return result;
 }
 
+report::SweepReport sweep_report(const dse::ResultsFile& file, const std::string& source) {
+  const std::vector<dse::Objective> objectives = dse::header_objectives(file.header);
+  report::SweepReport r;
+  r.header = file.header;
+  r.lines = file.points;
+  for (const dse::Objective& o : objectives)
+    r.objectives.push_back({o.metric, o.goal == dse::Goal::kMax});
+  r.front = dse::pareto_front(file.points, objectives);
+  r.source = source;
+  return r;
+}
+
 dse::ResultsFile read_sweep_results(const std::string& path) {
   dse::ResultsFile file = dse::read_results(path);
   if (file.header.is_null()) throw_bad_input("{}: no such results file (or it is empty)", path);

@@ -11,6 +11,7 @@
 #include "aimc/dse/runner.h"
 #include "aimc/dse/sweep_spec.h"
 #include "aimc/ir/graph.h"
+#include "aimc/report/html_report.h"
 
 namespace aimc::api {
 
@@ -46,6 +47,10 @@ nlohmann::json sweep_summary_json(const dse::SweepSpec& spec, const std::string&
 // and objective values, in point order.
 nlohmann::json pareto_json(const std::vector<nlohmann::json>& lines,
                            const std::vector<dse::Objective>& objectives);
+
+// The report of a results file (report/html_report.h): its points, objectives and front;
+// `source` is the file as named on the page.
+report::SweepReport sweep_report(const dse::ResultsFile& file, const std::string& source);
 
 // A results file with its point lines in point order; Error(kBadInput) when it is missing,
 // empty or not a sweep's results.

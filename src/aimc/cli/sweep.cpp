@@ -19,7 +19,6 @@
 #include "aimc/core/error.h"
 #include "aimc/core/npy.h"  // write_file_atomic
 #include "aimc/core/progress.h"
-#include "aimc/dse/pareto.h"
 #include "aimc/dse/results.h"
 #include "aimc/report/html_report.h"
 #include "aimc/runtime/threads.h"
@@ -104,20 +103,14 @@ int run_report_command(const ReportOptions& options) {
   const dse::ResultsFile file = api::read_sweep_results(options.results);
   for (const std::string& w : file.warnings) fmt::print(stderr, "aimc: warning: {}\n", w);
   const std::vector<dse::Objective> objectives = dse::header_objectives(file.header);
-  report::SweepReport input;
-  input.header = file.header;
-  input.lines = file.points;
-  input.front = dse::pareto_front(file.points, objectives);
-  input.source = options.results;
-  if (!options.output.empty())
-    write_file_atomic(options.output, report::sweep_report_html(input));
+  const report::SweepReport input = api::sweep_report(file, options.results);
+  if (!options.output.empty()) write_file_atomic(options.output, report::sweep_report_html(input));
   if (!options.svg_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.svg_dir, ec);
     if (ec) throw_bad_input("{}: cannot create the folder ({})", options.svg_dir, ec.message());
     for (const auto& [name, svg] : report::sweep_report_svgs(input))
-      write_file_atomic((std::filesystem::path(options.svg_dir) / (name + ".svg")).string(),
-                            svg);
+      write_file_atomic((std::filesystem::path(options.svg_dir) / (name + ".svg")).string(), svg);
   }
   if (options.pareto) {
     const nlohmann::json front = api::pareto_json(file.points, objectives);

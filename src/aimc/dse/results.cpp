@@ -107,13 +107,8 @@ std::vector<Objective> header_objectives(const nlohmann::json& header) {
 
 std::vector<Constraint> header_constraints(const nlohmann::json& header) {
   std::vector<Constraint> out;
-  for (const auto& text : header.value("constraints", nlohmann::json::array())) {
-    Constraint c;
-    c.text = text.get<std::string>();
-    std::istringstream in(c.text);
-    in >> c.metric >> c.op >> c.bound;
-    out.push_back(c);
-  }
+  for (const auto& text : header.value("constraints", nlohmann::json::array()))
+    if (auto c = parse_constraint(text.get<std::string>())) out.push_back(*c);
   return out;
 }
 

@@ -61,13 +61,25 @@ SweepRun::SweepRun(const SweepSpec& spec, const std::string& output,
 
 int64_t SweepRun::next() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (stopped_ || next_todo_ >= todo_.size()) return -1;
+  if (failure_ || next_todo_ >= todo_.size()) return -1;
   return todo_[next_todo_++];
 }
 
-void SweepRun::stop() {
+void SweepRun::fail(std::exception_ptr error) {
   std::lock_guard<std::mutex> lock(mutex_);
-  stopped_ = true;
+  if (!failure_) failure_ = error;
+}
+
+void SweepRun::work(const PointFn& point_fn, const std::function<void()>& after_each) {
+  for (int64_t index; (index = next()) >= 0;) {
+    try {
+      submit(index, run_point(point_fn, point(index)));
+    } catch (...) {
+      fail(std::current_exception());
+      return;
+    }
+    if (after_each) after_each();
+  }
 }
 
 int64_t SweepRun::written() const {
@@ -92,6 +104,7 @@ void SweepRun::submit(int64_t index, nlohmann::json body) {
 
 RunSummary SweepRun::finish() {
   appender_.reset();
+  if (failure_) std::rethrow_exception(failure_);
   RunSummary summary;
   summary.header = header_;
   summary.resumed = resumed_;
@@ -113,6 +126,18 @@ nlohmann::json run_point(const PointFn& point_fn, const Point& point) {
     if (e.kind() != ErrorKind::kBadInput) throw;
     return {{"error", e.what()}};
   }
+}
+
+std::vector<std::thread> start_threads(int count, const std::function<void()>& body) {
+  std::vector<std::thread> threads;
+  for (int j = 0; j < count; ++j) {
+    try {
+      threads.emplace_back(body);
+    } catch (const std::system_error&) {
+      break;  // the system refused another thread: run on those that started
+    }
+  }
+  return threads;
 }
 
 }  // namespace detail
@@ -139,36 +164,18 @@ RunSummary run_sweep(const SweepSpec& spec, const std::string& output, const Poi
   const int64_t total = run.todo();
   if (options.progress) options.progress(0, total);  // the clock of the ETA starts here
   std::mutex progress_mutex;
-  std::exception_ptr failure;
   auto work = [&] {
-    for (int64_t index; (index = run.next()) >= 0;) {
-      try {
-        run.submit(index, detail::run_point(point_fn, run.point(index)));
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(progress_mutex);
-        if (!failure) failure = std::current_exception();
-        run.stop();
-        return;
-      }
-      if (options.progress) {
-        std::lock_guard<std::mutex> lock(progress_mutex);
-        options.progress(run.written(), total);
-      }
-    }
+    run.work(point_fn, [&] {
+      if (!options.progress) return;
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      options.progress(run.written(), total);
+    });
   };
   const int jobs =
       static_cast<int>(std::clamp<int64_t>(options.jobs, 1, std::max<int64_t>(total, 1)));
-  std::vector<std::thread> threads;
-  for (int j = 1; j < jobs; ++j) {
-    try {
-      threads.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // the system refused another thread: run on those that started
-    }
-  }
+  std::vector<std::thread> threads = detail::start_threads(jobs - 1, work);
   work();
   for (std::thread& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
   return run.finish();
 }
 

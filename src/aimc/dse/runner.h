@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aimc/dse/results.h"
@@ -62,8 +64,13 @@ class SweepRun {
   // Records a point's result (body from PointFn, or {"error": ...}) and writes every line
   // that is now next in order.
   void submit(int64_t index, nlohmann::json body);
-  void stop();  // hands out no more points
+  // Runs points until none is left or the run failed; `after_each` (may be empty) is called
+  // after each point. Any exception fails the run instead of escaping.
+  void work(const PointFn& point_fn, const std::function<void()>& after_each = {});
+  // Keeps the first failure and hands out no more points.
+  void fail(std::exception_ptr error);
   int64_t written() const;
+  // Rethrows the first failure; else the summary, the file re-sorted when it needs to be.
   RunSummary finish();
 
  private:
@@ -74,7 +81,8 @@ class SweepRun {
   std::vector<nlohmann::json> lines_;  // by point index; null until done
   std::vector<int64_t> todo_;
   size_t next_todo_ = 0, next_write_ = 0;
-  bool stopped_ = false, resorted_ = false;
+  bool resorted_ = false;
+  std::exception_ptr failure_;  // the first one; non-null stops the run
   int64_t resumed_ = 0, written_ = 0;
   std::unique_ptr<ResultsAppender> appender_;
   mutable std::mutex mutex_;
@@ -83,6 +91,9 @@ class SweepRun {
 // The line body of a point run by `point_fn`: its result, or {"error": message} when it threw
 // Error(kBadInput). Other errors propagate.
 nlohmann::json run_point(const PointFn& point_fn, const Point& point);
+
+// Starts `count` threads running `body`, fewer when the system refuses more.
+std::vector<std::thread> start_threads(int count, const std::function<void()>& body);
 
 RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output, const PointFn& point_fn,
                          const RunOptions& options);

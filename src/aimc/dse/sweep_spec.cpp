@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "aimc/arch/architecture.h"
 #include "aimc/core/error.h"
+#include "aimc/core/npy.h"  // read_file_bytes
 #include "aimc/core/rng.h"
 #include "aimc/data/dataset.h"
 
@@ -30,14 +30,6 @@ const std::vector<std::string>& top_level_keys() {
       "trials",  "seed",       "batch", "chips",      "replicate",  "search",
       "samples", "eval_batch", "axes",  "objectives", "constraints"};
   return keys;
-}
-
-std::string read_file(const std::string& path, const std::string& what) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw_bad_input("{}: cannot open the {}", path, what);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
 }
 
 // Reads scalars with errors that name the sweep file, the key and its line.
@@ -252,22 +244,25 @@ void read_constraints(const Reader& reader, const YAML::Node& node, SweepSpec& s
   if (!node.IsSequence()) reader.fail(node, "constraints", "expected a list of 'metric >= value'");
   for (const YAML::Node& item : node) {
     const std::string text = reader.text(item, "constraints");
-    std::istringstream in(text);
-    Constraint c;
-    std::string bound, rest;
-    in >> c.metric >> c.op >> bound;
-    if (!in || (in >> rest))
+    const std::optional<Constraint> parsed = parse_constraint(text);
+    if (!parsed) {
+      // Say which part is wrong.
+      std::istringstream in(text);
+      std::string metric, op, bound, rest;
+      in >> metric >> op >> bound;
+      if (!in || (in >> rest))
+        reader.fail(item, "constraints",
+                    fmt::format("'{}' is not 'metric OP number' with OP one of >= <= > <", text));
+      if (op != ">=" && op != "<=" && op != ">" && op != "<")
+        reader.fail(item, "constraints", fmt::format("'{}': unknown operator '{}'", text, op));
       reader.fail(item, "constraints",
-                  fmt::format("'{}' is not 'metric OP number' with OP one of >= <= > <", text));
-    if (c.op != ">=" && c.op != "<=" && c.op != ">" && c.op != "<")
-      reader.fail(item, "constraints", fmt::format("'{}': unknown operator '{}'", text, c.op));
+                  fmt::format("'{}': expected a finite number, got '{}'", text, bound));
+    }
+    const Constraint& c = *parsed;
     if (!find_metric(metrics, c.metric))
       reader.fail(item, "constraints",
                   fmt::format("'{}': unknown metric '{}' (known: {})", text, c.metric,
                               known_metrics(metrics)));
-    YAML::Node number(bound);
-    c.bound = reader.number(number, "constraints: '" + text + "'");
-    c.text = text;
     spec.constraints.push_back(c);
   }
 }
@@ -276,6 +271,21 @@ void read_constraints(const Reader& reader, const YAML::Node& node, SweepSpec& s
 
 std::string goal_name(Goal goal) {
   return goal == Goal::kMin ? "min" : "max";
+}
+
+std::optional<Constraint> parse_constraint(const std::string& text) {
+  std::istringstream in(text);
+  Constraint c;
+  std::string bound, rest;
+  in >> c.metric >> c.op >> bound;
+  if (!in || (in >> rest)) return std::nullopt;
+  if (c.op != ">=" && c.op != "<=" && c.op != ">" && c.op != "<") return std::nullopt;
+  double value = 0;
+  if (!YAML::convert<double>::decode(YAML::Node(bound), value) || !std::isfinite(value))
+    return std::nullopt;
+  c.bound = value;
+  c.text = text;
+  return c;
 }
 
 bool Constraint::holds(double value) const {
@@ -342,7 +352,11 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& path) {
   if (!fs::is_regular_file(spec.model))
     reader.fail(root["model"], "model", fmt::format("{}: no such file", spec.model));
   spec.arch = resolve(reader.text(root["arch"], "arch"));
-  spec.arch_text = read_file(spec.arch, "architecture file (arch)");
+  try {
+    spec.arch_text = read_file_bytes(spec.arch);
+  } catch (const Error& e) {
+    rethrow_with_context(e, path + ": arch");
+  }
   if (const YAML::Node set = root["set"]) {
     if (!set.IsSequence()) reader.fail(set, "set", "expected a list of key.path=value");
     for (const YAML::Node& item : set) {
@@ -415,7 +429,7 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& path) {
 }
 
 SweepSpec load_sweep(const std::string& path) {
-  return parse_sweep(read_file(path, "sweep file"), path);
+  return parse_sweep(read_file_bytes(path), path);
 }
 
 std::vector<Point> sweep_points(const SweepSpec& spec) {
@@ -467,7 +481,7 @@ std::vector<Point> sweep_points(const SweepSpec& spec) {
 
 std::string fingerprint(const SweepSpec& spec) {
   nlohmann::json what = {{"version", kResultVersion},
-                         {"model", hash_string(read_file(spec.model, "model"))},
+                         {"model", hash_string(read_file_bytes(spec.model))},
                          {"arch", hash_string(spec.arch_text)},
                          {"set", spec.overrides},
                          {"dataset", spec.dataset},

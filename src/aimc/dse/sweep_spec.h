@@ -61,6 +61,11 @@ struct SweepSpec {
   std::vector<Constraint> constraints;
 };
 
+// "metric OP number" with OP one of >= <= > <, as written in `constraints:` (and recorded in
+// a results file's header); nullopt when the text is not of that form. The metric is not
+// checked against the sweep's metrics here.
+std::optional<Constraint> parse_constraint(const std::string& text);
+
 // One point: a value for every axis, in axes order.
 struct Point {
   int64_t index = 0;

@@ -28,7 +28,6 @@
 #include "aimc/core/error.h"
 #include "aimc/core/parallel.h"
 #include "aimc/cost/gpu_baseline.h"
-#include "aimc/dse/pareto.h"
 #include "aimc/frontend/xgboost_import.h"
 #include "aimc/report/html_report.h"
 #include "aimc/runtime/executor.h"
@@ -417,13 +416,7 @@ py::object pareto(const std::string& results) {
 
 // `aimc report RESULTS -o OUTPUT` without writing: the page as a string.
 std::string report_html(const std::string& results) {
-  const dse::ResultsFile file = api::read_sweep_results(results);
-  report::SweepReport input;
-  input.header = file.header;
-  input.lines = file.points;
-  input.front = dse::pareto_front(file.points, dse::header_objectives(file.header));
-  input.source = results;
-  return report::sweep_report_html(input);
+  return report::sweep_report_html(api::sweep_report(api::read_sweep_results(results), results));
 }
 
 void set_threads(int threads) {

@@ -60,17 +60,7 @@ std::string metric_label(const std::string& metric) {
   return metric;
 }
 
-struct Objective {
-  std::string metric;
-  bool max = false;
-};
-
-std::vector<Objective> objectives_of(const nlohmann::json& header) {
-  std::vector<Objective> out;
-  for (const auto& o : header.value("objectives", nlohmann::json::array()))
-    out.push_back({o.value("metric", ""), o.value("goal", "min") == "max"});
-  return out;
-}
+using Objective = ReportObjective;
 
 std::vector<std::string> axes_of(const nlohmann::json& header) {
   std::vector<std::string> out;
@@ -343,7 +333,7 @@ struct Plots {
 
 Plots make_plots(const SweepReport& r) {
   Plots plots;
-  const std::vector<Objective> objectives = objectives_of(r.header);
+  const std::vector<Objective>& objectives = r.objectives;
   const std::vector<std::string> axes = axes_of(r.header);
   int pair = 0;
   for (size_t a = 0; a < objectives.size() && pair < 3; ++a)
@@ -419,7 +409,7 @@ std::map<std::string, std::string> sweep_report_svgs(const SweepReport& report) 
 
 std::string sweep_report_html(const SweepReport& r) {
   const nlohmann::json& h = r.header;
-  const std::vector<Objective> objectives = objectives_of(h);
+  const std::vector<Objective>& objectives = r.objectives;
   const std::vector<std::string> axes = axes_of(h);
   const Plots plots = make_plots(r);
   int64_t feasible = 0, failed = 0;

@@ -12,11 +12,17 @@
 
 namespace aimc::report {
 
+struct ReportObjective {
+  std::string metric;
+  bool max = false;  // else min
+};
+
 struct SweepReport {
-  nlohmann::json header;              // the results file's header line
-  std::vector<nlohmann::json> lines;  // point lines, in point order
-  std::vector<size_t> front;          // indices into lines of the Pareto front
-  std::string source;                 // the results file, named on the page
+  nlohmann::json header;                    // the results file's header line
+  std::vector<ReportObjective> objectives;  // the header's: what the front is over
+  std::vector<nlohmann::json> lines;        // point lines, in point order
+  std::vector<size_t> front;                // indices into lines of the Pareto front
+  std::string source;                       // the results file, named on the page
 };
 
 std::string sweep_report_html(const SweepReport& report);

@@ -81,32 +81,16 @@ RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output, const
 
   // Rank 0. A bad results file still has to release the other ranks before it is reported.
   std::unique_ptr<SweepRun> run;
-  std::exception_ptr failure;
+  std::exception_ptr setup_failure;
   try {
     run = std::make_unique<SweepRun>(spec, output, options.warn);
   } catch (...) {
-    failure = std::current_exception();
+    setup_failure = std::current_exception();
   }
   const int64_t total = run ? run->todo() : 0;
   if (options.progress && run) options.progress(0, total);
-  std::mutex failure_mutex;
-  auto fail = [&](std::exception_ptr error) {
-    std::lock_guard<std::mutex> lock(failure_mutex);
-    if (!failure) failure = error;
-    if (run) run->stop();
-  };
-  auto work = [&] {
-    for (int64_t index; run && (index = run->next()) >= 0;) {
-      try {
-        run->submit(index, run_point(point_fn, run->point(index)));
-      } catch (...) {
-        fail(std::current_exception());
-        return;
-      }
-    }
-  };
   std::vector<std::thread> threads;
-  for (int j = 0; j < std::max(1, options.jobs); ++j) threads.emplace_back(work);
+  if (run) threads = start_threads(std::max(1, options.jobs), [&] { run->work(point_fn); });
 
   int active = size - 1;
   while (active > 0) {
@@ -122,7 +106,7 @@ RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output, const
       const int source = status.MPI_SOURCE;
       std::string text = receive_text(source, status.MPI_TAG, &status);
       if (status.MPI_TAG == kFailure) {
-        fail(std::make_exception_ptr(
+        run->fail(std::make_exception_ptr(
             Error(ErrorKind::kRuntime, "rank " + std::to_string(source) + ": " + text)));
         continue;
       }
@@ -131,7 +115,7 @@ RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output, const
         run->submit(std::stoll(text.substr(0, newline)),
                     nlohmann::json::parse(text.substr(newline + 1)));
       } catch (...) {
-        fail(std::current_exception());
+        run->fail(std::current_exception());
       }
     }
     if (options.progress && run) options.progress(run->written(), total);
@@ -139,7 +123,7 @@ RunSummary run_sweep_mpi(const SweepSpec& spec, const std::string& output, const
   for (std::thread& t : threads) t.join();
   if (options.progress && run) options.progress(run->written(), total);
   MPI_Finalize();
-  if (failure) std::rethrow_exception(failure);
+  if (setup_failure) std::rethrow_exception(setup_failure);
   RunSummary summary = run->finish();
   summary.ranks = size;
   return summary;
