@@ -133,6 +133,8 @@ const char* acam_function_name(AcamFunction f) {
       return "silu";
     case AcamFunction::kSqrt:
       return "sqrt";
+    case AcamFunction::kRelu:
+      return "relu";
     case AcamFunction::kIdentity:
       return "identity";
   }
@@ -166,6 +168,8 @@ double acam_function_value(AcamFunction f, double x) {
       return x / (1.0 + std::exp(-x));
     case AcamFunction::kSqrt:
       return std::sqrt(x);
+    case AcamFunction::kRelu:
+      return x > 0.0 ? x : 0.0;
     case AcamFunction::kIdentity:
       return x;
   }

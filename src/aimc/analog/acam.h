@@ -28,7 +28,8 @@ enum class AcamFunction {
   kSigmoid,
   kSilu,
   kSqrt,
-  kIdentity
+  kRelu,  // NL-DPE's fused readout (docs/analog-model.md §8)
+  kIdentity  // last: acam_function_from_name walks up to it
 };
 
 const char* acam_function_name(AcamFunction f);

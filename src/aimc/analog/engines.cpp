@@ -8,6 +8,7 @@
 
 #include "aimc/analog/acam.h"
 #include "aimc/analog/crossbar.h"
+#include "aimc/analog/readout.h"
 #include "aimc/core/error.h"
 #include "aimc/core/parallel.h"
 #include "aimc/ir/conv_geometry.h"
@@ -435,11 +436,262 @@ void MatmulEngine::run_crossbar(const ir::Node& node, const Tensor& a, const Ten
   }
 }
 
+
+// readout.mode acam (docs/analog-model.md §8). The crossbars of a readout layer compute with
+// an ideal ADC: no read is converted, the reads of an output add up in the analog domain.
+arch::Architecture analog_sum_arch(const arch::Architecture& arch) {
+  arch::Architecture sum = arch;
+  sum.adc.model = arch::ModelConfig{};
+  sum.adc.model.model = "ideal";
+  sum.adc.range = arch::AdcRange::kFull;
+  return sum;
+}
+
+// Columns [first, first + count) of x [M, K].
+Tensor columns_of(const Tensor& x, int64_t first, int64_t count) {
+  const int64_t m = x.dim(0), k = x.dim(1);
+  if (first == 0 && count == k) return x;
+  Tensor part(DType::kF32, {m, count});
+  for (int64_t r = 0; r < m; ++r)
+    std::copy(x.data<float>() + r * k + first, x.data<float>() + r * k + first + count,
+              part.data<float>() + r * count);
+  return part;
+}
+
+// x [M, K] · w [K, N] (+ bias [N]) in fp32: the digital values a readout is calibrated on.
+Tensor digital_product(const Tensor& x, const Tensor& w, const Tensor& bias) {
+  const int64_t m = x.dim(0), k = x.dim(1), n = w.dim(1);
+  Tensor y(DType::kF32, {m, n});
+  if (m > 0) runtime::nn::sgemm(false, false, m, n, k, 1.0f, x.data<float>(), w.data<float>(),
+                                0.0f, y.data<float>());
+  if (bias.is_valid())
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t j = 0; j < n; ++j) y.data<float>()[r * n + j] += bias.data<float>()[j];
+  return y;
+}
+
+// One weight matrix [K, N] of a readout layer: its row blocks of array.rows rows, each a
+// crossbar (ideal ADC) whose outputs its column trees read. One block: the trees compute f on
+// the whole dot product. Several: each block's partial dot product is read through identity
+// trees and the partial sums are added digitally (lowering::decide fuses nothing then).
+class ReadoutMatrix {
+ public:
+  ReadoutMatrix(const arch::Architecture& sum_arch, const arch::ReadoutConfig& config,
+                const Tensor& w, const Tensor& bias, const Tensor& calibration, AcamFunction f,
+                const ChipKey& key) {
+    const int64_t k = w.dim(0), n = w.dim(1), rows = sum_arch.array.rows;
+    const int64_t blocks = std::max<int64_t>(1, (k + rows - 1) / rows);
+    AIMC_ASSERT(blocks == 1 || f == AcamFunction::kIdentity,
+                "node '{}': a readout over {} row blocks cannot fuse {}", key.node, blocks,
+                acam_function_name(f));
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t first = b * rows, count = std::min(rows, k - first);
+      Tensor wb(DType::kF32, {count, n});
+      std::copy(w.data<float>() + first * n, w.data<float>() + (first + count) * n,
+                wb.data<float>());
+      const Tensor bb = b == 0 ? bias : Tensor();  // the bias enters with the first block
+      ChipKey block_key = key;
+      if (blocks > 1) block_key.node += "/block" + std::to_string(b);
+      Block block{first, count,
+                  std::make_unique<CrossbarLayer>(sum_arch, wb, bb, block_key),
+                  nullptr};
+      const Tensor xb = columns_of(calibration, first, count);
+      if (xb.dim(0) > 0) block.crossbar->calibrate(xb);
+      block.readout = std::make_unique<ColumnReadout>(config, f, digital_product(xb, wb, bb),
+                                                      block_key);
+      blocks_.push_back(std::move(block));
+    }
+  }
+  // x [M, K] -> [M, N]: f of each output as the trees read it.
+  Tensor forward(const Tensor& x, int64_t first_row) {
+    Tensor sum;
+    for (Block& block : blocks_) {
+      Tensor y = block.crossbar->forward(columns_of(x, block.first, block.count), first_row);
+      block.readout->apply(y, first_row);
+      if (!sum.is_valid()) {
+        sum = y;
+        continue;
+      }
+      float* ps = sum.data<float>();
+      const float* py = y.data<float>();
+      for (int64_t i = 0; i < sum.numel(); ++i) ps[i] += py[i];
+    }
+    return sum;
+  }
+  int64_t arrays() const {
+    int64_t total = 0;
+    for (const Block& block : blocks_) total += block.crossbar->stats().arrays;
+    return total;
+  }
+  int64_t cam_rows() const {
+    int64_t total = 0;
+    for (const Block& block : blocks_) total += block.readout->rows();
+    return total;
+  }
+
+ private:
+  struct Block {
+    int64_t first = 0, count = 0;  // its rows of the weight
+    std::unique_ptr<CrossbarLayer> crossbar;
+    std::unique_ptr<ColumnReadout> readout;
+  };
+  std::vector<Block> blocks_;
+};
+
+// The engines of readout.linear and readout.conv: the crossbar engines' recording and data
+// layout, with each weight matrix a ReadoutMatrix.
+class ReadoutEngine : public CrossbarEngine {
+ public:
+  ReadoutEngine(const ChipInstance& chip, const lowering::Decision& decision)
+      : CrossbarEngine(chip), sum_arch_(analog_sum_arch(*chip.arch)),
+        fused_with_(decision.fused_with) {
+    std::optional<AcamFunction> f = acam_function_from_name(decision.readout_function);
+    AIMC_ASSERT(f, "readout function '{}' unknown", decision.readout_function);
+    function_ = *f;
+  }
+  int64_t arrays() const override {
+    int64_t total = 0;
+    for (const ReadoutMatrix& m : matrices_) total += m.arrays();
+    return total;
+  }
+  int64_t acam_rows() const override {
+    int64_t total = 0;
+    for (const ReadoutMatrix& m : matrices_) total += m.cam_rows();
+    return total;
+  }
+  const ir::Node* fused_consumer() const override { return fused_with_; }
+  bool ran_fused() const override { return fused_with_ && ran_; }
+  void skipped() override { ran_ = false; }
+
+ protected:
+  void add_matrix(const Tensor& w, const Tensor& bias, const ChipKey& key, size_t index) {
+    Tensor calibration = calibration_rows_.size() > index
+                             ? calibration_input(index)
+                             : Tensor(DType::kF32, {0, w.dim(0)});
+    matrices_.emplace_back(sum_arch_, chip_.arch->readout, w, bias, calibration, function_, key);
+  }
+
+  arch::Architecture sum_arch_;
+  AcamFunction function_ = AcamFunction::kIdentity;
+  const ir::Node* fused_with_ = nullptr;
+  bool ran_ = false;
+  std::vector<ReadoutMatrix> matrices_;
+};
+
+class ReadoutLinearEngine : public ReadoutEngine {
+ public:
+  using ReadoutEngine::ReadoutEngine;
+  void record(const ir::Node&, const std::vector<Tensor>& args) override {
+    const Tensor& x = args[0];
+    const int64_t k = args[1].dim(0);
+    if (calibration_rows_.empty()) calibration_rows_.resize(1);
+    calibration_rows_[0].push_back(x.reshaped({x.numel() / std::max<int64_t>(k, 1), k}));
+  }
+  void program(const ir::Node& node) override {
+    add_matrix(node.inputs[1]->constant, bias_of(node), {chip_.seed, chip_.trial, node.name}, 0);
+    drop_calibration();
+  }
+  bool run(const ir::Node&, const std::vector<Tensor>& args, std::vector<Tensor>& results,
+           int64_t first_sample, int64_t batch) override {
+    const Tensor& x = args[0];
+    const int64_t k = args[1].dim(0), n = args[1].dim(1);
+    const int64_t rows = x.numel() / k;
+    Tensor y = matrices_[0].forward(x.reshaped({rows, k}),
+                                    first_sample * rows_per_sample(rows, batch));
+    Shape out = x.shape();
+    out.back() = n;
+    results = {y.reshaped(out)};
+    ran_ = true;
+    return true;
+  }
+};
+
+class ReadoutConvEngine : public ReadoutEngine {
+ public:
+  ReadoutConvEngine(const ChipInstance& chip, const lowering::Decision& decision,
+                    const ir::Node& node)
+      : ReadoutEngine(chip, decision), group_(node.attr_int("group", 1)) {}
+  void record(const ir::Node& node, const std::vector<Tensor>& args) override {
+    const Tensor& x = args[0];
+    const Tensor& w = args[1];
+    const ir::WindowGeometry window =
+        ir::resolve_window(node, {x.dim(2), x.dim(3)}, {w.dim(2), w.dim(3)});
+    calibration_rows_.resize(static_cast<size_t>(group_));
+    for (int64_t g = 0; g < group_; ++g)
+      calibration_rows_[g].push_back(im2col_group(x, window, group_, g));
+  }
+  void program(const ir::Node& node) override {
+    const Tensor& w = node.inputs[1]->constant;  // [M, C/g, kh, kw]
+    const Tensor bias = bias_of(node);
+    const int64_t m = w.dim(0), mg = m / group_, k = w.numel() / m;
+    for (int64_t g = 0; g < group_; ++g) {
+      Tensor wg(DType::kF32, {k, mg});
+      for (int64_t o = 0; o < mg; ++o)
+        for (int64_t i = 0; i < k; ++i)
+          wg.data<float>()[i * mg + o] = w.data<float>()[(g * mg + o) * k + i];
+      Tensor bg;
+      if (bias.is_valid()) {
+        bg = Tensor(DType::kF32, {mg});
+        std::copy(bias.data<float>() + g * mg, bias.data<float>() + (g + 1) * mg, bg.data<float>());
+      }
+      ChipKey key{chip_.seed, chip_.trial, node.name};
+      if (group_ > 1) key.node += "/group" + std::to_string(g);
+      add_matrix(wg, bg, key, static_cast<size_t>(g));
+    }
+    drop_calibration();
+  }
+  bool run(const ir::Node& node, const std::vector<Tensor>& args, std::vector<Tensor>& results,
+           int64_t first_sample, int64_t) override {
+    const Tensor& x = args[0];
+    const ir::WindowGeometry window =
+        ir::resolve_window(node, {x.dim(2), x.dim(3)}, {args[1].dim(2), args[1].dim(3)});
+    const int64_t samples = x.dim(0), oh = window.output[0], ow = window.output[1];
+    const int64_t m = args[1].dim(0), mg = m / group_;
+    Tensor y(DType::kF32, {samples, m, oh, ow});
+    for (int64_t g = 0; g < group_; ++g) {
+      Tensor yg = matrices_[g].forward(im2col_group(x, window, group_, g), first_sample * oh * ow);
+      const float* src = yg.data<float>();
+      float* dst = y.data<float>();
+      for (int64_t s = 0; s < samples; ++s)
+        for (int64_t p = 0; p < oh * ow; ++p)
+          for (int64_t o = 0; o < mg; ++o)
+            dst[((s * m) + g * mg + o) * oh * ow + p] = src[(s * oh * ow + p) * mg + o];
+    }
+    results = {y};
+    ran_ = true;
+    return true;
+  }
+
+ private:
+  int64_t group_;
+};
+
+// An activation its producer's readout trees computed: the producer's output is already it.
+class ReadoutFusedEngine : public NodeEngine {
+ public:
+  void record(const ir::Node&, const std::vector<Tensor>&) override {}
+  void program(const ir::Node&) override {}
+  bool run(const ir::Node&, const std::vector<Tensor>& args, std::vector<Tensor>& results,
+           int64_t, int64_t) override {
+    // When the producer ran digitally (an input it could not take), so does this node.
+    if (!producer_ || !producer_->ran_fused()) return false;
+    results = {args[0]};
+    return true;
+  }
+  bool passes_through() const override { return true; }
+  void set_producer(const NodeEngine* producer) override { producer_ = producer; }
+
+ private:
+  const NodeEngine* producer_ = nullptr;
+};
+
 }  // namespace
 
-std::unique_ptr<NodeEngine> make_engine(const lowering::Lowering& lowering, const ir::Node& node,
+std::unique_ptr<NodeEngine> make_engine(const lowering::Decision& decision, const ir::Node& node,
                                         const ChipInstance& chip) {
   using lowering::Engine;
+  AIMC_ASSERT(decision.lowering, "make_engine for the digital node {}", node.name);
+  const lowering::Lowering& lowering = *decision.lowering;
   switch (lowering.engine) {
     case Engine::kCrossbarLinear:
       return std::make_unique<CrossbarLinearEngine>(chip);
@@ -455,6 +707,12 @@ std::unique_ptr<NodeEngine> make_engine(const lowering::Lowering& lowering, cons
     case Engine::kAcamLogMatmul:
     case Engine::kInt8Matmul:
       return std::make_unique<MatmulEngine>(chip, lowering.engine);
+    case Engine::kReadoutLinear:
+      return std::make_unique<ReadoutLinearEngine>(chip, decision);
+    case Engine::kReadoutConv:
+      return std::make_unique<ReadoutConvEngine>(chip, decision, node);
+    case Engine::kReadoutFused:
+      return std::make_unique<ReadoutFusedEngine>();
   }
   AIMC_ASSERT(false, "lowering {} has no engine", lowering.name);
 }

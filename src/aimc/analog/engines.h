@@ -34,10 +34,21 @@ class NodeEngine {
                    std::vector<Tensor>& results, int64_t first_sample, int64_t batch) = 0;
   virtual int64_t arrays() const { return 0; }     // crossbar arrays programmed
   virtual int64_t acam_rows() const { return 0; }  // ACAM rows of its function units
+
+  // readout.mode acam (docs/analog-model.md §8). A crossbar layer whose readout computes the
+  // activation after it names that node, and says whether its last run() did so.
+  virtual const ir::Node* fused_consumer() const { return nullptr; }
+  virtual bool ran_fused() const { return false; }
+  // Called instead of run() when the executor leaves the node to its digital kernel.
+  virtual void skipped() {}
+  // The fused activation: its output is its input, computed by `producer`'s readout.
+  virtual bool passes_through() const { return false; }
+  virtual void set_producer(const NodeEngine* /*producer*/) {}
 };
 
-// The engine of a node's lowering (lowering.engine).
-std::unique_ptr<NodeEngine> make_engine(const lowering::Lowering& lowering, const ir::Node& node,
+// The engine of a node's placement (decision.lowering's engine, with the readout function
+// and fusion partner the decision names).
+std::unique_ptr<NodeEngine> make_engine(const lowering::Decision& decision, const ir::Node& node,
                                         const ChipInstance& chip);
 
 }  // namespace aimc::analog

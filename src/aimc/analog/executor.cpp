@@ -19,10 +19,19 @@ AnalogModel::AnalogModel(const ir::Graph& graph, const arch::Architecture& arch,
   const ChipInstance chip{&arch_, seed_, trial_};
   for (const auto& node_ptr : graph.nodes()) {
     const ir::Node& node = *node_ptr;
-    const lowering::Decision decision = lowering::decide(node, arch_);
+    const lowering::Decision decision = lowering::decide(node, arch_, &graph);
     if (!decision.lowering) continue;
     layers_.push_back({node.name, node.op, decision.placement, 0, 0, decision.lowering->name});
-    engines_.emplace(&node, make_engine(*decision.lowering, node, chip));
+    engines_.emplace(&node, make_engine(decision, node, chip));
+  }
+  // A fused activation follows its producer's readout.
+  for (auto& [node, engine] : engines_) {
+    const ir::Node* consumer = engine->fused_consumer();
+    if (!consumer) continue;
+    auto it = engines_.find(consumer);
+    AIMC_ASSERT(it != engines_.end() && it->second->passes_through(),
+                "{}: its readout fuses {}, which has no fused engine", node->name, consumer->name);
+    it->second->set_producer(engine.get());
   }
 }
 
@@ -53,7 +62,10 @@ bool AnalogModel::run_node(const ir::Node& node, const std::vector<Tensor>& args
                            std::vector<Tensor>& results, int64_t first_sample, int64_t batch) {
   auto it = engines_.find(&node);
   if (it == engines_.end()) return false;
-  if (args[0].dtype() != DType::kF32) return false;
+  if (args[0].dtype() != DType::kF32) {
+    it->second->skipped();
+    return false;
+  }
   return it->second->run(node, args, results, first_sample, batch);
 }
 
@@ -70,8 +82,12 @@ std::map<std::string, Tensor> AnalogModel::run(const std::map<std::string, Tenso
   auto runner = [&](const ir::Node& node, const std::vector<Tensor>& args,
                     std::vector<Tensor>& results) {
     if (!run_node(node, args, results, first_sample, batch)) return false;
-    if (errors) {
+    const NodeEngine& engine = *engines_.at(&node);
+    // A fused activation's error is its producer's: the producer's output is already it.
+    if (errors && !engine.passes_through()) {
       std::vector<Tensor> digital = runtime::evaluate_node(node, args);
+      if (const ir::Node* consumer = engine.fused_consumer())
+        digital = runtime::evaluate_node(*consumer, {digital[0]});
       LayerError& e = (*errors)[node.name];
       const float* d = digital[0].data<float>();
       const float* a = results[0].data<float>();

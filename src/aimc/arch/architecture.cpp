@@ -513,6 +513,14 @@ void check_cross_keys(const Reader& reader, const Architecture& arch) {
                             "reaches 2^24, so a crossbar read would not be exact in float (lower "
                             "array.rows, input.dac_bits or array.cell_bits)",
                             format_double(arch.full_scale())));
+  if (arch.readout.mode == ReadoutMode::kAcam && arch.readout.depth_identity < 1)
+    reader.fail("readout.depth_identity",
+                "must be >= 1 with readout.mode acam: a crossbar layer that fuses no function is "
+                "read through an identity (quantiser) tree of that depth");
+  if (arch.readout.mode == ReadoutMode::kAcam && arch.dmmul == DmmulMode::kCrossbar)
+    reader.fail("readout.mode",
+                "acam does not take dmmul.mode crossbar: products written into arrays per "
+                "inference are read through ADCs only (use dmmul.mode log_acam or digital)");
 }
 
 Architecture read_architecture(const YAML::Node& root, const std::string& source,
@@ -560,7 +568,8 @@ void emit_model(YAML::Emitter& out, const std::string& key, const ModelConfig& m
 
 const std::vector<std::string>& component_names() {
   static const std::vector<std::string> names = {
-      "crossbar", "crossbar_write", "dac", "adc", "shift_add", "acam", "buffer", "alu", "router"};
+      "crossbar", "crossbar_write", "dac",    "adc", "shift_add", "acam",
+      "acam_readout", "buffer",       "alu", "router"};
   return names;
 }
 
@@ -573,6 +582,9 @@ std::string component_action(const std::string& component) {
       {"adc", "one conversion"},
       {"shift_add", "one ADC output shifted and accumulated"},
       {"acam", "one search of one ACAM function unit"},
+      {"acam_readout",
+       "one search of one output column's readout ACAM (readout.mode acam); leakage and area per "
+       "column unit"},
       {"buffer",
        "one access of chip.buffer.width_bits bits (energy: per byte, so an access costs energy x "
        "width_bits / 8)"},
@@ -582,6 +594,26 @@ std::string component_action(const std::string& component) {
   auto it = actions.find(component);
   AIMC_ASSERT(it != actions.end(), "unknown component \"{}\"", component);
   return it->second;
+}
+
+int ReadoutConfig::depth(const std::string& function) const {
+  if (function == "identity") return depth_identity;
+  if (function == "relu") return depth_relu;
+  if (function == "gelu") return depth_gelu;
+  if (function == "silu") return depth_silu;
+  if (function == "sigmoid") return depth_sigmoid;
+  if (function == "tanh") return depth_tanh;
+  return 0;
+}
+
+AcamConfig ReadoutConfig::unit_config(const std::string& function) const {
+  AcamConfig config;
+  config.in_bits = depth(function);
+  config.out_bits = out_bits;
+  config.encoding = encoding;
+  config.threshold_sigma = threshold_sigma;
+  config.input_sigma = input_sigma;
+  return config;
 }
 
 const ComponentCost& Architecture::component(const std::string& name) const {

@@ -33,6 +33,10 @@ enum class AcamEncoding { kGray, kBinary };              // acam.encoding
 enum class DmmulMode { kDigital, kLogAcam, kCrossbar };  // dmmul.mode
 enum class Placement { kCrossbar, kAcam, kDigital };     // mapping.<op kind>
 enum class NetworkTopology { kMesh, kRing };             // chip.network.topology
+// readout.mode: adc converts every crossbar read (ANALOG_MODEL.md §1); acam reads each
+// output's analog value with an analog CAM that computes a function of it (NL-DPE,
+// docs/analog-model.md §8).
+enum class ReadoutMode { kAdc, kAcam };
 
 struct ArrayConfig {
   int rows = 128;
@@ -78,6 +82,31 @@ struct AcamConfig {
   AcamEncoding encoding = AcamEncoding::kGray;
   double threshold_sigma = 0.0;  // fraction of the unit's input range, per chip instance
   double input_sigma = 0.0;      // fraction of the unit's input range, per search
+};
+
+// ADC-less readout of the crossbar outputs through analog CAMs (NL-DPE, Zhao et al., arXiv
+// 2511.13950): one readout ACAM per output column synthesises a function of the column's analog
+// value as a decision tree of `depth` levels over a range calibrated on data
+// (docs/analog-model.md §8). A linear or convolution layer whose only consumer is one of the
+// functions with a depth > 0 computes that function in its readout (fusion); any other crossbar
+// layer's readout is the identity (a quantiser of depth depth_identity).
+struct ReadoutConfig {
+  ReadoutMode mode = ReadoutMode::kAdc;
+  int out_bits = 8;                           // output code bits of a readout search
+  AcamEncoding encoding = AcamEncoding::kGray;
+  int rows_per_column = 512;                  // CAM rows a column's readout unit holds
+  double threshold_sigma = 0.0;               // fraction of the column's range, per chip
+  double input_sigma = 0.0;                   // fraction of the column's range, per search
+  double percentile = 100.0;                  // range: this percentile of each column's values
+  // Tree depth (threshold bits: 2^depth input intervals) of each function; 0: not fused.
+  int depth_identity = 8, depth_relu = 8, depth_gelu = 8, depth_silu = 8, depth_sigmoid = 8,
+      depth_tanh = 8;
+
+  // The depth of a fusable function by its analog/acam.h name (identity, relu, gelu, silu,
+  // sigmoid, tanh); 0 for any other name.
+  int depth(const std::string& function) const;
+  // The ACAM settings of a readout unit for a function: in_bits = its depth.
+  AcamConfig unit_config(const std::string& function) const;
 };
 
 // The analog CAM arrays that hold tree ensembles (X-TIME, docs/trees.md): geometry, timing
@@ -152,7 +181,8 @@ struct ComponentCost {
 // crossbar (one read of one array), crossbar_write (energy per cell written, latency per row
 // written: the operands of dmmul.mode crossbar), dac (one row driven for one step), adc (one
 // conversion), shift_add (one accumulated ADC output), acam (one search of one function
-// unit), buffer (one access of chip.buffer.width_bits bits; its energy is given per byte, so an
+// unit), acam_readout (one search of one output column's readout ACAM, readout.mode acam;
+// leakage and area per column unit), buffer (one access of chip.buffer.width_bits bits; its energy is given per byte, so an
 // access costs energy x width_bits / 8), alu (one digital operation on one element), router
 // (one bit over one hop; its latency is the router delay per hop of a transfer).
 const std::vector<std::string>& component_names();
@@ -167,6 +197,7 @@ struct Architecture {
   AdcConfig adc;
   DeviceConfig device;
   AcamConfig acam;
+  ReadoutConfig readout;
   AcamArrayConfig acam_array;
   ChipConfig chip;
   std::map<std::string, ComponentCost> components;  // every name of component_names()

@@ -219,6 +219,66 @@ void add_acam_rows(std::vector<KeyRow>& rows) {
       at_least(0.0), "fraction of input range", "input noise per search"));
 }
 
+const std::vector<std::pair<std::string, ReadoutMode>> kReadoutModes = {
+    {"adc", ReadoutMode::kAdc}, {"acam", ReadoutMode::kAcam}};
+
+// NL-DPE's ADC-less readout (docs/analog-model.md §8).
+void add_readout_rows(std::vector<KeyRow>& rows) {
+  rows.push_back(enum_row(
+      "readout.mode", +[](Architecture& a) -> ReadoutMode& { return a.readout.mode; },
+      kReadoutModes,
+      "adc: every crossbar read is converted (ANALOG_MODEL.md §1); acam: each output's analog "
+      "value is read by an analog CAM tree that may fuse the next activation (NL-DPE)"));
+  rows.push_back(int_row(
+      "readout.out_bits", +[](Architecture& a) -> int& { return a.readout.out_bits; }, 1, 16,
+      "bit", "output code bits of a readout search"));
+  rows.push_back(enum_row(
+      "readout.encoding", +[](Architecture& a) -> AcamEncoding& { return a.readout.encoding; },
+      kEncodings, "output code encoding of the readout trees"));
+  rows.push_back(int_row(
+      "readout.rows_per_column",
+      +[](Architecture& a) -> int& { return a.readout.rows_per_column; }, 1, 1 << 20, "",
+      "CAM rows of one column's readout unit (a tree needing more is an error)"));
+  rows.push_back(float_row(
+      "readout.threshold_sigma",
+      +[](Architecture& a) -> double& { return a.readout.threshold_sigma; }, at_least(0.0),
+      "fraction of column range", "threshold programming noise per chip instance"));
+  rows.push_back(float_row(
+      "readout.input_sigma", +[](Architecture& a) -> double& { return a.readout.input_sigma; },
+      at_least(0.0), "fraction of column range", "noise of the analog value per search"));
+  rows.push_back(float_row(
+      "readout.percentile", +[](Architecture& a) -> double& { return a.readout.percentile; },
+      kPercent, "%", "each column's tree spans this central share of its calibration values"));
+  struct DepthKey {
+    const char* key;
+    int ReadoutConfig::*member;
+    const char* description;
+  };
+  const DepthKey depths[] = {
+      {"depth_identity", &ReadoutConfig::depth_identity,
+       "tree depth of the plain readout (a quantiser); >= 1 with mode acam"},
+      {"depth_relu", &ReadoutConfig::depth_relu, "tree depth of a fused ReLU (0: not fused)"},
+      {"depth_gelu", &ReadoutConfig::depth_gelu, "tree depth of a fused GELU (0: not fused)"},
+      {"depth_silu", &ReadoutConfig::depth_silu, "tree depth of a fused SiLU (0: not fused)"},
+      {"depth_sigmoid", &ReadoutConfig::depth_sigmoid,
+       "tree depth of a fused sigmoid (0: not fused)"},
+      {"depth_tanh", &ReadoutConfig::depth_tanh, "tree depth of a fused tanh (0: not fused)"}};
+  for (const DepthKey& d : depths) {
+    KeyRow row;
+    row.path = std::string("readout.") + d.key;
+    row.type = KeyType::kInt;
+    row.range = closed(0.0, 16.0);
+    row.unit = "bit";
+    row.description = d.description;
+    const auto member = d.member;
+    row.get_int = [member](const Architecture& a) { return int64_t{a.readout.*member}; };
+    row.set_int = [member](Architecture& a, int64_t v) {
+      a.readout.*member = static_cast<int>(v);
+    };
+    rows.push_back(std::move(row));
+  }
+}
+
 void add_acam_array_rows(std::vector<KeyRow>& rows) {
   rows.push_back(int_row(
       "acam_array.rows", +[](Architecture& a) -> int& { return a.acam_array.rows; }, 1, 65536, "",
@@ -341,6 +401,7 @@ std::vector<KeyRow> build_rows() {
   add_crossbar_rows(rows);
   add_device_rows(rows);
   add_acam_rows(rows);
+  add_readout_rows(rows);
   add_acam_array_rows(rows);
   add_chip_rows(rows);
   add_other_rows(rows);

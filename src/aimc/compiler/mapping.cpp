@@ -313,7 +313,8 @@ void map_digital(const ir::Node& node, LayerMapping& layer) {
 }
 
 // One node that does work, placed where its lowering says (lowering::decide).
-LayerMapping map_layer(const ir::Node& node, const arch::Architecture& arch) {
+LayerMapping map_layer(const ir::Node& node, const lowering::Decision& decision,
+                       const arch::Architecture& arch) {
   LayerMapping layer;
   layer.node = node.name;
   layer.op = node.op;
@@ -321,8 +322,8 @@ LayerMapping map_layer(const ir::Node& node, const arch::Architecture& arch) {
   layer.output_elements = elements_per_inference(node.output(0));
   if (node.op == "matmul" && node.input(1) && !node.input(1)->is_constant())
     layer.second_input_elements = elements_per_inference(node.input(1));
-  const lowering::Decision decision = lowering::decide(node, arch);
   if (decision.lowering) layer.lowering = decision.lowering->name;
+  layer.readout_function = decision.readout_function;
   if (decision.placement == Placement::kCrossbar) {
     if (decision.lowering->engine == lowering::Engine::kCrossbarMatmul)
       map_crossbar_matmul(node, arch, layer);
@@ -362,14 +363,16 @@ std::vector<LayerMapping> map_layers(const ir::Graph& graph, const arch::Archite
   };
   for (const auto& node_ptr : graph.nodes()) {
     const ir::Node& node = *node_ptr;
-    if (kLayoutOps.count(node.op)) {
+    const lowering::Decision decision = lowering::decide(node, arch, &graph);
+    // An activation fused into its producer's readout does no work of its own.
+    if (kLayoutOps.count(node.op) || (decision.lowering && decision.lowering->fused_readout)) {
       std::vector<int64_t> passed = sources_of_inputs(node);
       if (!passed.empty())
         for (const ir::Value* output : node.outputs)
           if (output) sources[output] = passed;
       continue;
     }
-    LayerMapping layer = map_layer(node, arch);
+    LayerMapping layer = map_layer(node, decision, arch);
     layer.producers = sources_of_inputs(node);
     const int64_t index = static_cast<int64_t>(layers.size());
     for (const ir::Value* output : node.outputs)

@@ -29,6 +29,9 @@ struct LayerMapping {
   // Crossbar layers: y[M, groups*N] from x[M, groups*K] (conv: K = C/group * kh * kw).
   int64_t k = 0, n = 0, groups = 1;
   int64_t row_blocks = 0, col_blocks = 0, slices = 0;
+  // readout.mode acam: the function the output columns' readout trees compute (identity, or
+  // the activation fused into this layer, which then is no layer of its own); "" with ADCs.
+  std::string readout_function;
   int64_t arrays = 0;  // all replicas: replicas * groups * row_blocks * col_blocks * slices * 2
   // Copies of the layer's weights (crossbar layers; 1 otherwise). Each copy processes
   // ceil(vectors_per_inference * batch / replicas) of the input vectors.

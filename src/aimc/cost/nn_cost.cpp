@@ -60,13 +60,27 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
     cost.actions["crossbar"] = steps * arrays_per_replica;
     cost.actions["dac"] = steps * static_cast<double>(layer.groups * layer.k * layer.col_blocks *
                                                       layer.slices * kPolarities);
-    // The two polarities are subtracted in analog: one conversion per column pair.
-    cost.actions["adc"] =
-        steps * static_cast<double>(layer.groups * layer.row_blocks * layer.slices * layer.n);
-    cost.actions["shift_add"] = cost.actions["adc"];
-    const double replica_steps =
-        static_cast<double>(compiler::vectors_per_replica(layer, batch)) * steps_per_vector;
+    const double replica_vectors =
+        static_cast<double>(compiler::vectors_per_replica(layer, batch));
+    const double replica_steps = replica_vectors * steps_per_vector;
     analog_s = replica_steps * read_step_s(arch, std::min<int64_t>(arch.array.cols, layer.n));
+    if (layer.readout_function.empty()) {
+      // The two polarities are subtracted in analog: one conversion per column pair.
+      cost.actions["adc"] =
+          steps * static_cast<double>(layer.groups * layer.row_blocks * layer.slices * layer.n);
+      cost.actions["shift_add"] = cost.actions["adc"];
+    } else {
+      // readout.mode acam (docs/cost-model.md §1): the steps, phases, slices and polarities of
+      // an output add up in analog and one search of its column's tree reads it, per row
+      // block. The searches of a vector overlap the next vector's reads.
+      const double vectors = static_cast<double>(layer.vectors_per_inference) * b;
+      cost.actions["acam_readout"] =
+          vectors * static_cast<double>(layer.groups * layer.row_blocks * layer.n);
+      // Several row blocks: their identity readouts are added on the ALU.
+      cost.actions["alu"] = vectors * static_cast<double>(layer.groups * (layer.row_blocks - 1) *
+                                                          layer.n);
+      analog_s = std::max(analog_s, replica_vectors * arch.component("acam_readout").latency);
+    }
     // An operand written per inference (dmmul.mode crossbar): every cell, for every inference
     // of the batch, before that inference's reads. Each array writes its rows one after the
     // other, all columns of a row at once, and the arrays write in parallel (ASSUMPTION), so
@@ -81,7 +95,7 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
     analog_s = cost.actions["acam"] * arch.component("acam").latency /
                static_cast<double>(std::max<int64_t>(1, layer.acam_units));
   }
-  cost.actions["alu"] = static_cast<double>(layer.digital_ops_per_inference) * b;
+  cost.actions["alu"] += static_cast<double>(layer.digital_ops_per_inference) * b;
   // A mapped layer uses its own cores' ALUs; a digital layer every used core's (ASSUMPTION).
   const int64_t lanes = layer.cores > 0 ? layer.cores : alu_lanes;
   const double digital_s =
@@ -149,6 +163,8 @@ double network_time_s(const arch::Architecture& arch, double bits, double transf
 }
 
 double read_step_s(const arch::Architecture& arch, int64_t columns) {
+  if (arch.readout.mode == arch::ReadoutMode::kAcam)  // no conversion per read
+    return std::max(arch.component("crossbar").latency, arch.component("dac").latency);
   const double adc_s = static_cast<double>(columns) / (kPolarities * arch.chip.adcs_per_array) *
                        arch.component("adc").latency;
   return std::max({arch.component("crossbar").latency, arch.component("dac").latency,
@@ -159,11 +175,18 @@ std::map<std::string, double> component_instances(const arch::Architecture& arch
   const arch::ChipConfig& chip = arch.chip;
   const double cores = static_cast<double>(chip.tiles) * chip.cores_per_tile;
   const double arrays = cores * chip.arrays_per_core;
+  // readout.mode acam: no ADCs; one readout unit per array column of each core, shared by the
+  // core's array groups (NL-DPE: one ACAM per column across all crossbars of a core, arXiv
+  // 2511.13950 §III).
+  const bool readout = arch.readout.mode == arch::ReadoutMode::kAcam;
+  const double adcs = readout ? 0.0 : arrays * chip.adcs_per_array;
+  const double readout_units = readout ? cores * arch.array.cols : 0.0;
   return {{"crossbar", arrays},
           {"crossbar_write", arrays},  // the write drivers of each array
           {"dac", arrays * arch.array.rows},
-          {"adc", arrays * chip.adcs_per_array},
-          {"shift_add", arrays * chip.adcs_per_array},  // one per ADC (ASSUMPTION)
+          {"adc", adcs},
+          {"shift_add", adcs},  // one per ADC (ASSUMPTION)
+          {"acam_readout", readout_units},
           {"acam", cores * chip.acam_units_per_core},
           {"buffer", static_cast<double>(chip.tiles)},  // one buffer per tile
           {"alu", cores},                               // one vector ALU per core
@@ -229,11 +252,22 @@ PeakPerformance estimate_peak(const arch::Architecture& arch) {
     peak.area_m2 += count * arch.component(name).area;
     leakage_w += count * arch.component(name).leakage;
   }
-  // Per read step, every array: one read, `rows` DAC actions, cols/2 conversions and adds.
+  // Per read step, every array: one read, `rows` DAC actions, cols/2 conversions and adds;
+  // with readout.mode acam, instead of the conversions, one search per output of each array
+  // group every 2 x input_steps reads.
+  const double per_step_conversions =
+      arch.readout.mode == arch::ReadoutMode::kAcam
+          ? 0.0
+          : arch.array.cols / 2.0 *
+                (arch.component("adc").energy + arch.component("shift_add").energy);
+  const double per_step_readouts =
+      arch.readout.mode == arch::ReadoutMode::kAcam
+          ? arch.array.cols / (2.0 * arch.weight_slices()) / (kInputPhases * arch.input_steps()) *
+                arch.component("acam_readout").energy
+          : 0.0;
   const double step_j =
-      arrays *
-      (arch.component("crossbar").energy + arch.array.rows * arch.component("dac").energy +
-       arch.array.cols / 2.0 * (arch.component("adc").energy + arch.component("shift_add").energy));
+      arrays * (arch.component("crossbar").energy + arch.array.rows * arch.component("dac").energy +
+                per_step_conversions + per_step_readouts);
   peak.power_w = (step_s > 0 ? step_j / step_s : 0.0) + leakage_w;
   peak.gops_per_mm2 = peak.area_m2 > 0 ? peak.gops / (peak.area_m2 * 1e6) : 0.0;
   peak.gops_per_w = peak.power_w > 0 ? peak.gops / peak.power_w : 0.0;

@@ -7,15 +7,11 @@
 
 namespace aimc::lowering::detail {
 
-namespace {
-
 std::string reject_unless_2d_conv(const ir::Node& node) {
   const size_t dims = node.attr_ints("kernel_shape", {}).size();
   if (dims == 2) return "";
   return fmt::format("a {}-D convolution: crossbars take 2-D convolutions only", dims);
 }
-
-}  // namespace
 
 void add_crossbar_lowerings(std::vector<Lowering>& registry) {
   using arch::Placement;
@@ -23,6 +19,7 @@ void add_crossbar_lowerings(std::vector<Lowering>& registry) {
                                   Placement::kCrossbar, Engine::kCrossbarLinear,
                                   "y = x·W + b, W resident in crossbar arrays");
   linear.needs_constant_weight = true;
+  linear.readout = arch::ReadoutMode::kAdc;
   registry.push_back(std::move(linear));
 
   Lowering conv =
@@ -31,6 +28,7 @@ void add_crossbar_lowerings(std::vector<Lowering>& registry) {
                     "2-D convolution as im2col x W per group, W resident in crossbar arrays");
   conv.needs_constant_weight = true;
   conv.reject = reject_unless_2d_conv;
+  conv.readout = arch::ReadoutMode::kAdc;
   registry.push_back(std::move(conv));
 
   Lowering matmul =

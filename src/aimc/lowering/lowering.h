@@ -31,6 +31,12 @@ enum class Engine {
   kAcamLayerNorm,   // rsqrt unit per row, the rest digital
   kAcamLogMatmul,   // A·B as Σ ±exp(ln|a| + ln|b|) (dmmul.mode log_acam)
   kInt8Matmul,      // A·B in int8 digital MACs (dmmul.mode digital)
+  // readout.mode acam (NL-DPE, docs/analog-model.md §8): the crossbar engines with each
+  // output's analog value read by a readout ACAM tree, and the activation such a readout
+  // computes in its producer's place.
+  kReadoutLinear,
+  kReadoutConv,
+  kReadoutFused,
 };
 
 // One step of an ACAM layer's work for one inference, in order: a search of unit `unit` over
@@ -68,6 +74,11 @@ struct Lowering {
   arch::Placement selected_by = arch::Placement::kDigital;
   // matmul lowerings: the dmmul.mode they implement (others: any).
   std::optional<arch::DmmulMode> dmmul;
+  // Crossbar lowerings of weight matrices: the readout.mode they implement (others: any).
+  std::optional<arch::ReadoutMode> readout;
+  // An activation that the readout of its producer computes (kReadoutFused): chosen by
+  // decide() from the graph around the node, never by a mapping key.
+  bool fused_readout = false;
   // Where the node then runs: crossbar, acam, or digital (int8 matmul).
   arch::Placement placement = arch::Placement::kDigital;
   Engine engine = Engine::kAcamUnary;
@@ -100,11 +111,25 @@ struct Decision {
   const Lowering* lowering = nullptr;  // nullptr: the node's digital fp32 kernel
   arch::Placement placement = arch::Placement::kDigital;
   std::string why;
+  // readout.mode acam: the function a crossbar layer's readout trees compute (identity, or
+  // the fused activation), and the node it is fused with (the activation of a crossbar layer,
+  // the crossbar layer of an activation); "" and nullptr otherwise.
+  std::string readout_function;
+  const ir::Node* fused_with = nullptr;
 };
 
 // The one placement decision. Throws Error(kBadInput) naming the node when the mapping puts
-// it on crossbars but its weight is not a constant.
-Decision decide(const ir::Node& node, const arch::Architecture& arch);
+// it on crossbars but its weight is not a constant. Fusing an activation into the readout of
+// its producer (readout.mode acam) looks at the node's neighbours, so every caller that
+// places a whole graph passes it; without a graph nothing is fused.
+Decision decide(const ir::Node& node, const arch::Architecture& arch,
+                const ir::Graph* graph = nullptr);
+
+// readout.mode acam: the analog/acam.h function whose op `op` is when a readout can fuse it
+// (Relu -> relu, gelu, silu, Sigmoid -> sigmoid, Tanh -> tanh); "" for other ops.
+std::string fusable_function(const std::string& op);
+// Row blocks of a crossbar layer's weight (ceil(K / array.rows)); 0 for other nodes.
+int64_t weight_row_blocks(const ir::Node& node, const arch::Architecture& arch);
 
 // One row of the placement table of a graph (`aimc inspect --arch`).
 struct NodePlacement {

@@ -13,6 +13,7 @@ void add_crossbar_lowerings(std::vector<Lowering>& registry);        // crossbar
 void add_acam_unary_lowerings(std::vector<Lowering>& registry);      // acam_unary.cpp
 void add_acam_composite_lowerings(std::vector<Lowering>& registry);  // acam_composite.cpp
 void add_dmmul_lowerings(std::vector<Lowering>& registry);           // dmmul.cpp
+void add_readout_lowerings(std::vector<Lowering>& registry);         // readout.cpp
 
 // A lowering's identity: the fields every one sets; the caller adds conditions, tables and
 // schedules.
@@ -23,6 +24,10 @@ Lowering make_lowering(std::string name, std::string op, std::string kind,
 // Why a node with a `axis` attribute does not reduce over its input's last axis ("" when it
 // does): softmax and layer norm on ACAM work row by row.
 std::string reject_unless_last_axis(const ir::Node& node);
+// The function a readout tree computes for an activation op ("" when none): readout.cpp.
+std::string fused_function_of(const std::string& op);
+// Why a convolution is not 2-D ("" when it is): crossbars take 2-D convolutions only.
+std::string reject_unless_2d_conv(const ir::Node& node);
 // Why an attention-style product A·B cannot run as one product per matrix ("" when it can):
 // both operands of the same rank >= 2, the same batch dimensions, A's last = B's second last.
 std::string reject_unless_batched_matmul(const ir::Node& node);

@@ -186,7 +186,7 @@ class EventQueue {
 
 // Components by their index in arch::component_names().
 struct ComponentIds {
-  size_t crossbar, dac, adc, shift_add, acam, buffer, alu, router;
+  size_t crossbar, dac, adc, shift_add, acam, acam_readout, buffer, alu, router;
 };
 
 size_t component_index(const std::string& name) {
@@ -201,9 +201,11 @@ class Simulator {
   Simulator(const isa::ProgramSet& programs, const arch::Architecture& arch,
             const SimOptions& options)
       : programs_(programs), arch_(arch), options_(options) {
-    ids_ = {component_index("crossbar"),  component_index("dac"),   component_index("adc"),
-            component_index("shift_add"), component_index("acam"),  component_index("buffer"),
-            component_index("alu"),       component_index("router")};
+    ids_ = {component_index("crossbar"),     component_index("dac"),
+            component_index("adc"),          component_index("shift_add"),
+            component_index("acam"),         component_index("acam_readout"),
+            component_index("buffer"),       component_index("alu"),
+            component_index("router")};
     if (options.batch < 1 || options.batch > kMaxBatch)
       throw_bad_input("batch: {} must be in 1..{}", options.batch, kMaxBatch);
     const arch::ChipConfig& chip = arch.chip;
@@ -819,10 +821,15 @@ class Simulator {
           const double reads = static_cast<double>(kPhases * in.steps);
           actions[ids_.crossbar] += n * reads * static_cast<double>(arrays_per_group_);
           actions[ids_.dac] += n * reads * static_cast<double>(in.rows * arrays_per_group_);
-          const double conversions =
-              n * reads * arch_.weight_slices() * static_cast<double>(in.cols);
-          actions[ids_.adc] += conversions;
-          actions[ids_.shift_add] += conversions;
+          if (arch_.readout.mode == arch::ReadoutMode::kAcam) {
+            // One readout search per column pair: the reads add up in analog.
+            actions[ids_.acam_readout] += n * static_cast<double>(in.cols);
+          } else {
+            const double conversions =
+                n * reads * arch_.weight_slices() * static_cast<double>(in.cols);
+            actions[ids_.adc] += conversions;
+            actions[ids_.shift_add] += conversions;
+          }
         } else if (in.opcode == Opcode::kAcam) {
           actions[ids_.acam] += n * static_cast<double>(in.len);
         } else if (in.opcode == Opcode::kAlu) {

@@ -1,0 +1,94 @@
+// The readout trees of readout.mode acam (readout.h, docs/analog-model.md §8).
+#include "aimc/analog/readout.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "aimc/core/error.h"
+#include "aimc/core/parallel.h"
+
+namespace aimc::analog {
+
+std::vector<std::pair<double, double>> readout_ranges(const Tensor& y, AcamFunction f,
+                                                      const arch::ReadoutConfig& config) {
+  AIMC_ASSERT(y.rank() == 2, "readout calibration values must be [M, N]");
+  const int64_t m = y.dim(0), n = y.dim(1);
+  const float* p = y.data<float>();
+  const double share = config.percentile / 100.0;
+  std::vector<std::pair<double, double>> ranges(static_cast<size_t>(n));
+  parallel_for(0, n, 1, [&](int64_t j) {
+    std::vector<double> values;
+    values.reserve(static_cast<size_t>(m));
+    for (int64_t r = 0; r < m; ++r)
+      if (std::isfinite(p[r * n + j])) values.push_back(p[r * n + j]);
+    double lo = -1.0, hi = 1.0;  // a column that saw nothing finite: a neutral range
+    if (!values.empty()) {
+      // The central `share` of the values: (1 - share) / 2 cut off at each end.
+      const size_t last = values.size() - 1;
+      const auto cut = static_cast<size_t>(std::floor((1.0 - share) / 2.0 * static_cast<double>(last)));
+      std::nth_element(values.begin(), values.begin() + cut, values.end());
+      lo = values[cut];
+      std::nth_element(values.begin(), values.begin() + (last - cut), values.end());
+      hi = values[last - cut];
+    }
+    const int codes = 1 << config.depth(acam_function_name(f));
+    if (f == AcamFunction::kRelu && lo < 0.0 && hi > 0.0 && codes > 1)
+      lo = -hi / (codes - 1);  // one leaf below 0 (centre -step/2: relu 0), the rest on [0, hi]
+    if (hi - lo < 1e-6 * std::max(1.0, std::abs(hi))) {
+      const double pad = 1e-3 * std::max(1.0, std::abs(hi));
+      lo -= pad;
+      hi += pad;
+    }
+    ranges[static_cast<size_t>(j)] = {lo, hi};
+  });
+  return ranges;
+}
+
+ColumnReadout::ColumnReadout(const arch::ReadoutConfig& config, AcamFunction f,
+                             const Tensor& calibration, const ChipKey& key)
+    : function_(f) {
+  const std::string name = acam_function_name(f);
+  const arch::AcamConfig unit_config = config.unit_config(name);
+  AIMC_ASSERT(unit_config.in_bits >= 1, "readout function {} has no depth", name);
+  const std::vector<std::pair<double, double>> ranges = readout_ranges(calibration, f, config);
+  units_.reserve(ranges.size());
+  for (size_t j = 0; j < ranges.size(); ++j) {
+    units_.emplace_back(f, ranges[j].first, ranges[j].second, unit_config);
+    if (units_.back().rows() > config.rows_per_column)
+      throw_bad_input(
+          "node '{}': the readout tree of column {} for {} at depth {} needs {} CAM rows, but "
+          "readout.rows_per_column is {} (raise it, or lower readout.depth_{} or "
+          "readout.out_bits)",
+          key.node, j, name, unit_config.in_bits, units_.back().rows(), config.rows_per_column,
+          name);
+    units_.back().program({key.seed, key.trial, key.node + "/readout/" + std::to_string(j)});
+  }
+}
+
+void ColumnReadout::apply(Tensor& y, int64_t first_row) const {
+  AIMC_ASSERT(y.rank() == 2 && y.dim(1) == columns(), "readout of {} columns applied to {}",
+              columns(), shape_str(y.shape()));
+  const int64_t m = y.dim(0), n = y.dim(1);
+  float* p = y.data<float>();
+  std::vector<std::optional<AcamUnit::Lookup>> lookups;
+  lookups.reserve(units_.size());
+  for (const AcamUnit& unit : units_) lookups.push_back(unit.lookup());
+  parallel_for(0, m, 16, [&](int64_t r) {
+    float* row = p + r * n;
+    for (int64_t j = 0; j < n; ++j) {
+      const auto& lookup = lookups[static_cast<size_t>(j)];
+      const double x = row[j];
+      row[j] = static_cast<float>(lookup ? (*lookup)(x)
+                                         : units_[static_cast<size_t>(j)].search(
+                                               x, (first_row + r) * n + j));
+    }
+  });
+}
+
+int64_t ColumnReadout::rows() const {
+  int64_t total = 0;
+  for (const AcamUnit& unit : units_) total += unit.rows();
+  return total;
+}
+
+}  // namespace aimc::analog
