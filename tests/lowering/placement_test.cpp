@@ -49,6 +49,8 @@ std::vector<ArchCase> arch_cases() {
   cases.push_back({"race", {"dmmul.mode=crossbar"}});
   cases.push_back({"race", {"dmmul.mode=digital"}});
   cases.push_back({"race", {"mapping.sqrt=acam", "mapping.tanh=acam", "mapping.exp=acam"}});
+  cases.push_back({"nldpe", {}});
+  cases.push_back({"race", {"readout.mode=acam", "readout.depth_gelu=0"}});
   return cases;
 }
 
@@ -83,7 +85,8 @@ TEST_P(EveryModelEveryPreset, EstimateCompileAndEvalPlaceEveryNodeIdentically) {
         arch::load_architecture(kSource + "/presets/" + c.preset + ".yaml", c.overrides);
     // eval: the analog executor's layers are exactly the lowered nodes.
     std::map<std::string, Decision> eval_decisions;
-    for (const auto& node : eval_graph->nodes()) eval_decisions[node->name] = decide(*node, arch);
+    for (const auto& node : eval_graph->nodes())
+      eval_decisions[node->name] = decide(*node, arch, eval_graph.get());
     analog::AnalogModel model(*eval_graph, arch, 0, 0);
     std::set<std::string> executor_layers;
     for (const analog::AnalogLayer& layer : model.layers()) {
@@ -104,8 +107,9 @@ TEST_P(EveryModelEveryPreset, EstimateCompileAndEvalPlaceEveryNodeIdentically) {
     for (const compiler::LayerMapping& layer : mapping.layers) {
       const ir::Node* node = one_graph->find_node(layer.node);
       ASSERT_NE(node, nullptr);
-      const Decision d = decide(*node, arch);
+      const Decision d = decide(*node, arch, one_graph.get());
       EXPECT_EQ(layer.kind, kind_of(d.placement)) << layer.node << ": " << d.why;
+      EXPECT_EQ(layer.readout_function, d.readout_function) << layer.node;
       EXPECT_EQ(layer.lowering, d.lowering ? d.lowering->name : "") << layer.node;
       mapped[layer.node] = layer.kind;
       // The same node in the eval graph is decided the same way.
@@ -115,9 +119,12 @@ TEST_P(EveryModelEveryPreset, EstimateCompileAndEvalPlaceEveryNodeIdentically) {
         EXPECT_EQ(it->second.lowering, d.lowering) << layer.node;
       }
     }
-    // Every lowered node of the eval graph is a mapped layer of the same kind.
+    // Every lowered node of the eval graph is a mapped layer of the same kind, but for an
+    // activation fused into its producer's readout, which is no layer of its own.
     for (const auto& [name, d] : eval_decisions)
-      if (d.lowering && d.placement != Placement::kDigital) {
+      if (d.lowering && d.lowering->fused_readout) {
+        EXPECT_EQ(mapped.count(name), 0u) << name << " is fused but mapped";
+      } else if (d.lowering && d.placement != Placement::kDigital) {
         ASSERT_EQ(mapped.count(name), 1u) << name << " is lowered in eval but not mapped";
         EXPECT_EQ(mapped.at(name), kind_of(d.placement)) << name;
       }
@@ -291,6 +298,87 @@ TEST(Registry, NamesAreUniqueAndEveryAcamLoweringIsComplete) {
     const std::string value = placement == Placement::kCrossbar ? "crossbar" : "acam";
     EXPECT_NO_THROW(race({"mapping." + kind + "=" + value})) << kind;
     EXPECT_NO_THROW(race({"mapping." + kind + "=digital"})) << kind;
+  }
+}
+
+// ---- readout.mode acam: which activations a readout fuses (docs/analog-model.md §8) ----
+
+// x [1, k] -> linear -> y [1, 4] -> `activation` -> z; returns the two nodes.
+std::pair<ir::Node*, ir::Node*> linear_then(HandGraph& h, const std::string& activation,
+                                           int64_t k = 16) {
+  ir::Value* x = h.value("x", dims({1, k}));
+  ir::Value* w = h.graph.add_constant("w", Tensor(DType::kF32, Shape{k, 4}));
+  ir::Node* linear = h.node("linear", {x, w}, dims({1, 4}));
+  ir::Node* act = h.node(activation, {linear->output(0)}, dims({1, 4}));
+  h.graph.inputs = {x};
+  h.graph.outputs = {act->output(0)};
+  return {linear, act};
+}
+
+TEST(Readout, ALinearFusesTheActivationThatIsItsOnlyUse) {
+  const arch::Architecture arch = race({"readout.mode=acam"});
+  for (const char* op : {"Relu", "gelu", "silu", "Sigmoid", "Tanh"}) {
+    SCOPED_TRACE(op);
+    HandGraph h;
+    auto [linear, act] = linear_then(h, op);
+    const Decision dl = decide(*linear, arch, &h.graph);
+    const Decision da = decide(*act, arch, &h.graph);
+    ASSERT_NE(dl.lowering, nullptr);
+    EXPECT_EQ(dl.lowering->name, "readout.linear");
+    EXPECT_EQ(dl.readout_function, fusable_function(op));
+    EXPECT_EQ(dl.fused_with, act);
+    ASSERT_NE(da.lowering, nullptr);
+    EXPECT_EQ(da.lowering->name, "readout.fused_" + fusable_function(op));
+    EXPECT_TRUE(da.lowering->fused_readout);
+    EXPECT_EQ(da.fused_with, linear);
+    EXPECT_NE(da.why.find("computed by the readout trees of " + linear->name), std::string::npos)
+        << da.why;
+    // Without the graph nothing is fused: the linear reads through identity trees.
+    const Decision alone = decide(*linear, arch);
+    EXPECT_EQ(alone.readout_function, "identity");
+    EXPECT_EQ(alone.fused_with, nullptr);
+  }
+}
+
+TEST(Readout, NothingIsFusedWhereTheTreeCannotSeeTheWholeActivationInput) {
+  const arch::Architecture arch = race({"readout.mode=acam"});
+  {  // the linear's output is also a graph output
+    HandGraph h;
+    auto [linear, act] = linear_then(h, "Relu");
+    h.graph.outputs.push_back(linear->output(0));
+    EXPECT_EQ(decide(*linear, arch, &h.graph).readout_function, "identity");
+    EXPECT_EQ(decide(*act, arch, &h.graph).lowering, nullptr);
+  }
+  {  // a second use of the linear's output
+    HandGraph h;
+    auto [linear, act] = linear_then(h, "Relu");
+    h.node("Neg", {linear->output(0)}, dims({1, 4}));
+    EXPECT_EQ(decide(*linear, arch, &h.graph).fused_with, nullptr);
+    EXPECT_EQ(decide(*act, arch, &h.graph).lowering, nullptr);
+  }
+  {  // readout.depth_relu 0: ReLU is not one of the readout's functions
+    HandGraph h;
+    auto [linear, act] = linear_then(h, "Relu");
+    const arch::Architecture no_relu = race({"readout.mode=acam", "readout.depth_relu=0"});
+    EXPECT_EQ(decide(*linear, no_relu, &h.graph).readout_function, "identity");
+    EXPECT_EQ(decide(*act, no_relu, &h.graph).why, "no analog lowering for Relu");
+  }
+  {  // K = 200 > array.rows 128: two row blocks, summed digitally
+    HandGraph h;
+    auto [linear, act] = linear_then(h, "Relu", 200);
+    EXPECT_EQ(weight_row_blocks(*linear, arch), 2);
+    const Decision d = decide(*linear, arch, &h.graph);
+    EXPECT_EQ(d.readout_function, "identity");
+    EXPECT_NE(d.why.find("needs 2 row blocks"), std::string::npos) << d.why;
+    EXPECT_EQ(decide(*act, arch, &h.graph).lowering, nullptr);
+  }
+  {  // ADC readout (race as it is): the crossbar lowering, no readout
+    HandGraph h;
+    auto [linear, act] = linear_then(h, "gelu");
+    const Decision d = decide(*linear, race(), &h.graph);
+    EXPECT_EQ(d.lowering->name, "crossbar.linear");
+    EXPECT_EQ(d.readout_function, "");
+    EXPECT_EQ(decide(*act, race(), &h.graph).lowering->name, "acam.gelu");
   }
 }
 
