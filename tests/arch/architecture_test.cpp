@@ -34,6 +34,15 @@ void expect_same_model(const ModelConfig& a, const ModelConfig& b, const std::st
 
 void expect_same(const Architecture& a, const Architecture& b) {
   EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.readout.mode, b.readout.mode);
+  EXPECT_EQ(a.readout.out_bits, b.readout.out_bits);
+  EXPECT_EQ(a.readout.encoding, b.readout.encoding);
+  EXPECT_EQ(a.readout.rows_per_column, b.readout.rows_per_column);
+  EXPECT_EQ(a.readout.threshold_sigma, b.readout.threshold_sigma);
+  EXPECT_EQ(a.readout.input_sigma, b.readout.input_sigma);
+  EXPECT_EQ(a.readout.percentile, b.readout.percentile);
+  for (const char* f : {"identity", "relu", "gelu", "silu", "sigmoid", "tanh"})
+    EXPECT_EQ(a.readout.depth(f), b.readout.depth(f)) << f;
   EXPECT_EQ(a.array.rows, b.array.rows);
   EXPECT_EQ(a.array.cols, b.array.cols);
   EXPECT_EQ(a.array.cell_bits, b.array.cell_bits);
@@ -91,7 +100,7 @@ void expect_same(const Architecture& a, const Architecture& b) {
 }
 
 TEST(Architecture, EveryPresetLoadsAndRoundTrips) {
-  for (const char* name : {"ideal", "isaac", "puma", "race", "xtime"}) {
+  for (const char* name : {"ideal", "isaac", "puma", "race", "xtime", "nldpe"}) {
     SCOPED_TRACE(name);
     Architecture arch = load_architecture(kPresets + name + ".yaml");
     EXPECT_EQ(arch.name, name);

@@ -208,4 +208,50 @@ TEST(ComponentsSection, AdcNumbersScaleWithTheirBits) {
 }
 
 }  // namespace
+// readout.* (NL-DPE's ADC-less readout, docs/architecture-yaml.md).
+TEST(ReadoutSection, DefaultsValuesAndTheirChecks) {
+  const Architecture defaults = parse_architecture("", "x.yaml");
+  EXPECT_EQ(defaults.readout.mode, ReadoutMode::kAdc);
+  EXPECT_EQ(defaults.readout.depth("identity"), 8);
+  EXPECT_EQ(defaults.readout.depth("exp"), 0);  // not a readout function
+  const Architecture a = parse_architecture(
+      "readout: {mode: acam, depth_gelu: 5, depth_relu: 0, out_bits: 6, encoding: binary,\n"
+      "          rows_per_column: 99, threshold_sigma: 0.01, input_sigma: 0.02, percentile: 99}\n",
+      "x.yaml");
+  EXPECT_EQ(a.readout.mode, ReadoutMode::kAcam);
+  EXPECT_EQ(a.readout.depth("gelu"), 5);
+  EXPECT_EQ(a.readout.depth("relu"), 0);
+  const AcamConfig unit = a.readout.unit_config("gelu");
+  EXPECT_EQ(unit.in_bits, 5);
+  EXPECT_EQ(unit.out_bits, 6);
+  EXPECT_EQ(unit.encoding, AcamEncoding::kBinary);
+  EXPECT_EQ(unit.threshold_sigma, 0.01);
+  EXPECT_EQ(unit.input_sigma, 0.02);
+  EXPECT_EQ(a.readout.rows_per_column, 99);
+  EXPECT_EQ(a.readout.percentile, 99.0);
+
+  EXPECT_NE(error_of("readout: {mode: acam, depth_identity: 0}").find(
+                "x.yaml: readout.depth_identity: must be >= 1 with readout.mode acam"),
+            std::string::npos);
+  EXPECT_EQ(error_of("readout: {depth_identity: 0}"), "");  // ADC readout: unused
+  EXPECT_NE(error_of("readout: {mode: acam}\ndmmul: {mode: crossbar}")
+                .find("x.yaml: readout.mode: acam does not take dmmul.mode crossbar"),
+            std::string::npos);
+  EXPECT_NE(error_of("readout: {mode: flash}").find("readout.mode"), std::string::npos);
+  EXPECT_NE(error_of("readout: {depth_gelu: 17}").find("readout.depth_gelu"), std::string::npos);
+  EXPECT_NE(error_of("readout: {depth_exp: 8}").find("readout.depth_exp: unknown key"),
+            std::string::npos);
+  // --set reaches every key, and the readout unit is a component.
+  const Architecture race = load_architecture(kPresets + "race.yaml",
+                                              {"readout.mode=acam", "readout.depth_tanh=3",
+                                               "components.acam_readout.energy=1e-12"});
+  EXPECT_EQ(race.readout.mode, ReadoutMode::kAcam);
+  EXPECT_EQ(race.readout.depth("tanh"), 3);
+  EXPECT_EQ(race.component("acam_readout").energy, 1e-12);
+  const Architecture nldpe = load_architecture(kPresets + "nldpe.yaml");
+  EXPECT_EQ(nldpe.readout.mode, ReadoutMode::kAcam);
+  EXPECT_GT(nldpe.component("acam_readout").energy, 0.0);
+  EXPECT_EQ(nldpe.component("adc").energy, 0.0);
+}
+
 }  // namespace aimc::arch
