@@ -502,12 +502,14 @@ class ReadoutMatrix {
       blocks_.push_back(std::move(block));
     }
   }
-  // x [M, K] -> [M, N]: f of each output as the trees read it.
-  Tensor forward(const Tensor& x, int64_t first_row) {
+  // x [M, K] -> [M, N]: f of each output as the trees read it. With `read` false (one row
+  // block only), the analog values the trees would search, for read() later.
+  Tensor forward(const Tensor& x, int64_t first_row, bool read = true) {
+    AIMC_ASSERT(read || blocks_.size() == 1, "only a one-block readout defers its search");
     Tensor sum;
     for (Block& block : blocks_) {
       Tensor y = block.crossbar->forward(columns_of(x, block.first, block.count), first_row);
-      block.readout->apply(y, first_row);
+      if (read) block.readout->apply(y, first_row);
       if (!sum.is_valid()) {
         sum = y;
         continue;
@@ -518,6 +520,8 @@ class ReadoutMatrix {
     }
     return sum;
   }
+  // The trees' search of analog values y [M, N] (a one-block readout), in place.
+  void read(Tensor& y, int64_t first_row) const { blocks_[0].readout->apply(y, first_row); }
   int64_t arrays() const {
     int64_t total = 0;
     for (const Block& block : blocks_) total += block.crossbar->stats().arrays;
@@ -560,7 +564,6 @@ class ReadoutEngine : public CrossbarEngine {
     return total;
   }
   const ir::Node* fused_consumer() const override { return fused_with_; }
-  bool ran_fused() const override { return fused_with_ && ran_; }
   void skipped() override { ran_ = false; }
 
  protected:
@@ -597,11 +600,20 @@ class ReadoutLinearEngine : public ReadoutEngine {
     const int64_t k = args[1].dim(0), n = args[1].dim(1);
     const int64_t rows = x.numel() / k;
     Tensor y = matrices_[0].forward(x.reshaped({rows, k}),
-                                    first_sample * rows_per_sample(rows, batch));
+                                    first_sample * rows_per_sample(rows, batch), !fused_with_);
     Shape out = x.shape();
     out.back() = n;
     results = {y.reshaped(out)};
     ran_ = true;
+    return true;
+  }
+  bool read_fused(const Tensor& analog, Tensor& out, int64_t first_sample,
+                  int64_t batch) override {
+    if (!ran_) return false;
+    const int64_t n = analog.shape().back(), rows = analog.numel() / n;
+    out = analog.clone().reshaped({rows, n});
+    matrices_[0].read(out, first_sample * rows_per_sample(rows, batch));
+    out = out.reshaped(analog.shape());
     return true;
   }
 };
@@ -649,7 +661,8 @@ class ReadoutConvEngine : public ReadoutEngine {
     const int64_t m = args[1].dim(0), mg = m / group_;
     Tensor y(DType::kF32, {samples, m, oh, ow});
     for (int64_t g = 0; g < group_; ++g) {
-      Tensor yg = matrices_[g].forward(im2col_group(x, window, group_, g), first_sample * oh * ow);
+      Tensor yg = matrices_[g].forward(im2col_group(x, window, group_, g), first_sample * oh * ow,
+                                       !fused_with_);
       const float* src = yg.data<float>();
       float* dst = y.data<float>();
       for (int64_t s = 0; s < samples; ++s)
@@ -661,28 +674,52 @@ class ReadoutConvEngine : public ReadoutEngine {
     ran_ = true;
     return true;
   }
+  bool read_fused(const Tensor& analog, Tensor& out, int64_t first_sample, int64_t) override {
+    if (!ran_) return false;
+    // [N, M, OH, OW] -> per group [N*OH*OW, M/g], the trees' search, and back.
+    const int64_t samples = analog.dim(0), m = analog.dim(1);
+    const int64_t plane = analog.numel() / std::max<int64_t>(samples * m, 1), mg = m / group_;
+    out = Tensor(DType::kF32, analog.shape());
+    for (int64_t g = 0; g < group_; ++g) {
+      Tensor yg(DType::kF32, {samples * plane, mg});
+      const float* src = analog.data<float>();
+      for (int64_t s = 0; s < samples; ++s)
+        for (int64_t p = 0; p < plane; ++p)
+          for (int64_t o = 0; o < mg; ++o)
+            yg.data<float>()[(s * plane + p) * mg + o] = src[((s * m) + g * mg + o) * plane + p];
+      matrices_[g].read(yg, first_sample * plane);
+      float* dst = out.data<float>();
+      for (int64_t s = 0; s < samples; ++s)
+        for (int64_t p = 0; p < plane; ++p)
+          for (int64_t o = 0; o < mg; ++o)
+            dst[((s * m) + g * mg + o) * plane + p] = yg.data<float>()[(s * plane + p) * mg + o];
+    }
+    return true;
+  }
 
  private:
   int64_t group_;
 };
 
-// An activation its producer's readout trees computed: the producer's output is already it.
+// An activation computed by its producer's readout trees: its input is the producer's analog
+// output (what the trees search), its output the trees' result.
 class ReadoutFusedEngine : public NodeEngine {
  public:
   void record(const ir::Node&, const std::vector<Tensor>&) override {}
   void program(const ir::Node&) override {}
   bool run(const ir::Node&, const std::vector<Tensor>& args, std::vector<Tensor>& results,
-           int64_t, int64_t) override {
+           int64_t first_sample, int64_t batch) override {
     // When the producer ran digitally (an input it could not take), so does this node.
-    if (!producer_ || !producer_->ran_fused()) return false;
-    results = {args[0]};
+    Tensor out;
+    if (!producer_ || !producer_->read_fused(args[0], out, first_sample, batch)) return false;
+    results = {out};
     return true;
   }
-  bool passes_through() const override { return true; }
-  void set_producer(const NodeEngine* producer) override { producer_ = producer; }
+  bool takes_producer() const override { return true; }
+  void set_producer(NodeEngine* producer) override { producer_ = producer; }
 
  private:
-  const NodeEngine* producer_ = nullptr;
+  NodeEngine* producer_ = nullptr;
 };
 
 }  // namespace

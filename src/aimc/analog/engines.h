@@ -35,15 +35,20 @@ class NodeEngine {
   virtual int64_t arrays() const { return 0; }     // crossbar arrays programmed
   virtual int64_t acam_rows() const { return 0; }  // ACAM rows of its function units
 
-  // readout.mode acam (docs/analog-model.md §8). A crossbar layer whose readout computes the
-  // activation after it names that node, and says whether its last run() did so.
+  // readout.mode acam (docs/analog-model.md §8). A crossbar layer whose readout trees compute
+  // the activation after it names that node; its run() then outputs the analog values the
+  // trees search, and read_fused() searches them for the activation's engine (false when its
+  // last batch ran digitally instead).
   virtual const ir::Node* fused_consumer() const { return nullptr; }
-  virtual bool ran_fused() const { return false; }
+  virtual bool read_fused(const Tensor& /*analog*/, Tensor& /*out*/, int64_t /*first_sample*/,
+                          int64_t /*batch*/) {
+    return false;
+  }
   // Called instead of run() when the executor leaves the node to its digital kernel.
   virtual void skipped() {}
-  // The fused activation: its output is its input, computed by `producer`'s readout.
-  virtual bool passes_through() const { return false; }
-  virtual void set_producer(const NodeEngine* /*producer*/) {}
+  // The fused activation's engine, given its producer's.
+  virtual bool takes_producer() const { return false; }
+  virtual void set_producer(NodeEngine* /*producer*/) {}
 };
 
 // The engine of a node's placement (decision.lowering's engine, with the readout function

@@ -29,7 +29,7 @@ AnalogModel::AnalogModel(const ir::Graph& graph, const arch::Architecture& arch,
     const ir::Node* consumer = engine->fused_consumer();
     if (!consumer) continue;
     auto it = engines_.find(consumer);
-    AIMC_ASSERT(it != engines_.end() && it->second->passes_through(),
+    AIMC_ASSERT(it != engines_.end() && it->second->takes_producer(),
                 "{}: its readout fuses {}, which has no fused engine", node->name, consumer->name);
     it->second->set_producer(engine.get());
   }
@@ -82,12 +82,8 @@ std::map<std::string, Tensor> AnalogModel::run(const std::map<std::string, Tenso
   auto runner = [&](const ir::Node& node, const std::vector<Tensor>& args,
                     std::vector<Tensor>& results) {
     if (!run_node(node, args, results, first_sample, batch)) return false;
-    const NodeEngine& engine = *engines_.at(&node);
-    // A fused activation's error is its producer's: the producer's output is already it.
-    if (errors && !engine.passes_through()) {
+    if (errors) {
       std::vector<Tensor> digital = runtime::evaluate_node(node, args);
-      if (const ir::Node* consumer = engine.fused_consumer())
-        digital = runtime::evaluate_node(*consumer, {digital[0]});
       LayerError& e = (*errors)[node.name];
       const float* d = digital[0].data<float>();
       const float* a = results[0].data<float>();

@@ -58,14 +58,9 @@ void print_analog_text(const EvalOptions& options, const arch::Architecture& arc
                "arrays acam_rows  SNR dB\n";
   for (const analog::AnalogLayer& l : r.layers) {
     const double db = r.snr_db(l.name);
-    // An activation fused into its producer's readout has no error of its own (the
-    // producer's SNR is against the digital activation of its digital output).
-    const bool fused = l.lowering.rfind("readout.fused_", 0) == 0;
     std::cout << fmt::format("{:<50.50} {:<11} {:<9} {:>6} {:>9} {:>7}\n", l.name, l.op,
                              arch::placement_name(l.placement), l.arrays, l.acam_rows,
-                             fused                ? "fused"
-                             : std::isfinite(db) ? fmt::format("{:.1f}", db)
-                                                 : "exact");
+                             std::isfinite(db) ? fmt::format("{:.1f}", db) : "exact");
   }
 }
 
