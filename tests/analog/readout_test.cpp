@@ -108,8 +108,8 @@ TEST(ReadoutRanges, CentralShareOfEachColumnAndOneLeafBelowZeroForRelu) {
 TEST(ColumnReadout, EveryColumnIsThePlainQuantisedFunction) {
   const arch::Architecture arch = readout_arch();
   const Tensor calibration = random_tensor({200, 5}, 1, 2.0f);
-  for (AcamFunction f : {AcamFunction::kIdentity, AcamFunction::kRelu, AcamFunction::kGelu,
-                         AcamFunction::kTanh}) {
+  for (AcamFunction f :
+       {AcamFunction::kIdentity, AcamFunction::kRelu, AcamFunction::kGelu, AcamFunction::kTanh}) {
     SCOPED_TRACE(acam_function_name(f));
     ColumnReadout readout(arch.readout, f, calibration, {3, 0, "layer"});
     const auto ranges = readout_ranges(calibration, f, arch.readout);
@@ -210,10 +210,8 @@ TEST(ReadoutLayer, SeveralRowBlocksAddIdentityReadoutsAndLeaveTheActivationDigit
   Tensor expected(DType::kF32, {12, 4});
   for (int64_t block = 0; block < 2; ++block) {
     const int64_t first = block * 64, count = block == 0 ? 64 : 36;
-    Tensor wb(DType::kF32, {count, 4}), xb(DType::kF32, {12, count}),
-        cb(DType::kF32, {64, count});
-    std::copy(w.data<float>() + first * 4, w.data<float>() + (first + count) * 4,
-              wb.data<float>());
+    Tensor wb(DType::kF32, {count, 4}), xb(DType::kF32, {12, count}), cb(DType::kF32, {64, count});
+    std::copy(w.data<float>() + first * 4, w.data<float>() + (first + count) * 4, wb.data<float>());
     for (int64_t r = 0; r < 12; ++r)
       for (int64_t i = 0; i < count; ++i)
         xb.data<float>()[r * count + i] = x.data<float>()[r * 100 + first + i];
@@ -226,9 +224,9 @@ TEST(ReadoutLayer, SeveralRowBlocksAddIdentityReadoutsAndLeaveTheActivationDigit
         readout_ranges(digital(cb, wb, bias), AcamFunction::kIdentity, arch.readout);
     for (int64_t r = 0; r < 12; ++r)
       for (int64_t j = 0; j < 4; ++j)
-        expected.data<float>()[r * 4 + j] += static_cast<float>(reference_tree(
-            AcamFunction::kIdentity, ranges[j].first, ranges[j].second, 7, 8,
-            exact.data<float>()[r * 4 + j]));
+        expected.data<float>()[r * 4 + j] += static_cast<float>(
+            reference_tree(AcamFunction::kIdentity, ranges[j].first, ranges[j].second, 7, 8,
+                           exact.data<float>()[r * 4 + j]));
   }
   for (int64_t i = 0; i < 48; ++i) {
     const float relu = std::max(0.0f, expected.data<float>()[i]);

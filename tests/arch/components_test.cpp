@@ -230,8 +230,8 @@ TEST(ReadoutSection, DefaultsValuesAndTheirChecks) {
   EXPECT_EQ(a.readout.rows_per_column, 99);
   EXPECT_EQ(a.readout.percentile, 99.0);
 
-  EXPECT_NE(error_of("readout: {mode: acam, depth_identity: 0}").find(
-                "x.yaml: readout.depth_identity: must be >= 1 with readout.mode acam"),
+  EXPECT_NE(error_of("readout: {mode: acam, depth_identity: 0}")
+                .find("x.yaml: readout.depth_identity: must be >= 1 with readout.mode acam"),
             std::string::npos);
   EXPECT_EQ(error_of("readout: {depth_identity: 0}"), "");  // ADC readout: unused
   EXPECT_NE(error_of("readout: {mode: acam}\ndmmul: {mode: crossbar}")
@@ -242,9 +242,9 @@ TEST(ReadoutSection, DefaultsValuesAndTheirChecks) {
   EXPECT_NE(error_of("readout: {depth_exp: 8}").find("readout.depth_exp: unknown key"),
             std::string::npos);
   // --set reaches every key, and the readout unit is a component.
-  const Architecture race = load_architecture(kPresets + "race.yaml",
-                                              {"readout.mode=acam", "readout.depth_tanh=3",
-                                               "components.acam_readout.energy=1e-12"});
+  const Architecture race = load_architecture(
+      kPresets + "race.yaml",
+      {"readout.mode=acam", "readout.depth_tanh=3", "components.acam_readout.energy=1e-12"});
   EXPECT_EQ(race.readout.mode, ReadoutMode::kAcam);
   EXPECT_EQ(race.readout.depth("tanh"), 3);
   EXPECT_EQ(race.component("acam_readout").energy, 1e-12);

@@ -305,7 +305,7 @@ TEST(Registry, NamesAreUniqueAndEveryAcamLoweringIsComplete) {
 
 // x [1, k] -> linear -> y [1, 4] -> `activation` -> z; returns the two nodes.
 std::pair<ir::Node*, ir::Node*> linear_then(HandGraph& h, const std::string& activation,
-                                           int64_t k = 16) {
+                                            int64_t k = 16) {
   ir::Value* x = h.value("x", dims({1, k}));
   ir::Value* w = h.graph.add_constant("w", Tensor(DType::kF32, Shape{k, 4}));
   ir::Node* linear = h.node("linear", {x, w}, dims({1, 4}));

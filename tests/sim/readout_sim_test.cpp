@@ -85,8 +85,8 @@ TEST(ReadoutCosts, ReadStepsWaitForNoConversion) {
       arch::load_architecture(kSource + "/presets/race.yaml", {"readout.mode=acam"});
   // race: 128 columns / 2 polarities x 0.8333 ns per conversion = 53.3 ns < the 100 ns array
   // read, so both steps are the read; a slow ADC shows the difference.
-  const arch::Architecture slow_adc = arch::load_architecture(
-      kSource + "/presets/race.yaml", {"components.adc.latency=1e-8"});
+  const arch::Architecture slow_adc =
+      arch::load_architecture(kSource + "/presets/race.yaml", {"components.adc.latency=1e-8"});
   const arch::Architecture slow_acam = arch::load_architecture(
       kSource + "/presets/race.yaml", {"components.adc.latency=1e-8", "readout.mode=acam"});
   EXPECT_DOUBLE_EQ(cost::read_step_s(adc, 128), cost::read_step_s(acam, 128));

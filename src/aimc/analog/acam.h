@@ -28,7 +28,7 @@ enum class AcamFunction {
   kSigmoid,
   kSilu,
   kSqrt,
-  kRelu,  // NL-DPE's fused readout (docs/analog-model.md §8)
+  kRelu,     // NL-DPE's fused readout (docs/analog-model.md, "ADC-less readout")
   kIdentity  // last: acam_function_from_name walks up to it
 };
 

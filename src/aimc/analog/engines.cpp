@@ -436,9 +436,9 @@ void MatmulEngine::run_crossbar(const ir::Node& node, const Tensor& a, const Ten
   }
 }
 
-
-// readout.mode acam (docs/analog-model.md §8). The crossbars of a readout layer compute with
-// an ideal ADC: no read is converted, the reads of an output add up in the analog domain.
+// readout.mode acam (docs/analog-model.md, "ADC-less readout"). The crossbars of a readout layer
+// compute with an ideal ADC: no read is converted, the reads of an output add up in the analog
+// domain.
 arch::Architecture analog_sum_arch(const arch::Architecture& arch) {
   arch::Architecture sum = arch;
   sum.adc.model = arch::ModelConfig{};
@@ -462,8 +462,9 @@ Tensor columns_of(const Tensor& x, int64_t first, int64_t count) {
 Tensor digital_product(const Tensor& x, const Tensor& w, const Tensor& bias) {
   const int64_t m = x.dim(0), k = x.dim(1), n = w.dim(1);
   Tensor y(DType::kF32, {m, n});
-  if (m > 0) runtime::nn::sgemm(false, false, m, n, k, 1.0f, x.data<float>(), w.data<float>(),
-                                0.0f, y.data<float>());
+  if (m > 0)
+    runtime::nn::sgemm(false, false, m, n, k, 1.0f, x.data<float>(), w.data<float>(), 0.0f,
+                       y.data<float>());
   if (bias.is_valid())
     for (int64_t r = 0; r < m; ++r)
       for (int64_t j = 0; j < n; ++j) y.data<float>()[r * n + j] += bias.data<float>()[j];
@@ -492,13 +493,12 @@ class ReadoutMatrix {
       const Tensor bb = b == 0 ? bias : Tensor();  // the bias enters with the first block
       ChipKey block_key = key;
       if (blocks > 1) block_key.node += "/block" + std::to_string(b);
-      Block block{first, count,
-                  std::make_unique<CrossbarLayer>(sum_arch, wb, bb, block_key),
+      Block block{first, count, std::make_unique<CrossbarLayer>(sum_arch, wb, bb, block_key),
                   nullptr};
       const Tensor xb = columns_of(calibration, first, count);
       if (xb.dim(0) > 0) block.crossbar->calibrate(xb);
-      block.readout = std::make_unique<ColumnReadout>(config, f, digital_product(xb, wb, bb),
-                                                      block_key);
+      block.readout =
+          std::make_unique<ColumnReadout>(config, f, digital_product(xb, wb, bb), block_key);
       blocks_.push_back(std::move(block));
     }
   }
@@ -547,7 +547,8 @@ class ReadoutMatrix {
 class ReadoutEngine : public CrossbarEngine {
  public:
   ReadoutEngine(const ChipInstance& chip, const lowering::Decision& decision)
-      : CrossbarEngine(chip), sum_arch_(analog_sum_arch(*chip.arch)),
+      : CrossbarEngine(chip),
+        sum_arch_(analog_sum_arch(*chip.arch)),
         fused_with_(decision.fused_with) {
     std::optional<AcamFunction> f = acam_function_from_name(decision.readout_function);
     AIMC_ASSERT(f, "readout function '{}' unknown", decision.readout_function);
@@ -568,9 +569,8 @@ class ReadoutEngine : public CrossbarEngine {
 
  protected:
   void add_matrix(const Tensor& w, const Tensor& bias, const ChipKey& key, size_t index) {
-    Tensor calibration = calibration_rows_.size() > index
-                             ? calibration_input(index)
-                             : Tensor(DType::kF32, {0, w.dim(0)});
+    Tensor calibration = calibration_rows_.size() > index ? calibration_input(index)
+                                                          : Tensor(DType::kF32, {0, w.dim(0)});
     matrices_.emplace_back(sum_arch_, chip_.arch->readout, w, bias, calibration, function_, key);
   }
 
@@ -607,8 +607,7 @@ class ReadoutLinearEngine : public ReadoutEngine {
     ran_ = true;
     return true;
   }
-  bool read_fused(const Tensor& analog, Tensor& out, int64_t first_sample,
-                  int64_t batch) override {
+  bool read_fused(const Tensor& analog, Tensor& out, int64_t first_sample, int64_t batch) override {
     if (!ran_) return false;
     const int64_t n = analog.shape().back(), rows = analog.numel() / n;
     out = analog.clone().reshaped({rows, n});

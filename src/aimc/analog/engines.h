@@ -35,9 +35,9 @@ class NodeEngine {
   virtual int64_t arrays() const { return 0; }     // crossbar arrays programmed
   virtual int64_t acam_rows() const { return 0; }  // ACAM rows of its function units
 
-  // readout.mode acam (docs/analog-model.md §8). A crossbar layer whose readout trees compute
-  // the activation after it names that node; its run() then outputs the analog values the
-  // trees search, and read_fused() searches them for the activation's engine (false when its
+  // readout.mode acam (docs/analog-model.md, "ADC-less readout"). A crossbar layer whose readout
+  // trees compute the activation after it names that node; its run() then outputs the analog values
+  // the trees search, and read_fused() searches them for the activation's engine (false when its
   // last batch ran digitally instead).
   virtual const ir::Node* fused_consumer() const { return nullptr; }
   virtual bool read_fused(const Tensor& /*analog*/, Tensor& /*out*/, int64_t /*first_sample*/,

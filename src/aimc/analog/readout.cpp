@@ -1,4 +1,4 @@
-// The readout trees of readout.mode acam (readout.h, docs/analog-model.md §8).
+// The readout trees of readout.mode acam (readout.h, docs/analog-model.md, "ADC-less readout").
 #include "aimc/analog/readout.h"
 
 #include <algorithm>
@@ -25,7 +25,8 @@ std::vector<std::pair<double, double>> readout_ranges(const Tensor& y, AcamFunct
     if (!values.empty()) {
       // The central `share` of the values: (1 - share) / 2 cut off at each end.
       const size_t last = values.size() - 1;
-      const auto cut = static_cast<size_t>(std::floor((1.0 - share) / 2.0 * static_cast<double>(last)));
+      const auto cut =
+          static_cast<size_t>(std::floor((1.0 - share) / 2.0 * static_cast<double>(last)));
       std::nth_element(values.begin(), values.begin() + cut, values.end());
       lo = values[cut];
       std::nth_element(values.begin(), values.begin() + (last - cut), values.end());
@@ -78,9 +79,9 @@ void ColumnReadout::apply(Tensor& y, int64_t first_row) const {
     for (int64_t j = 0; j < n; ++j) {
       const auto& lookup = lookups[static_cast<size_t>(j)];
       const double x = row[j];
-      row[j] = static_cast<float>(lookup ? (*lookup)(x)
-                                         : units_[static_cast<size_t>(j)].search(
-                                               x, (first_row + r) * n + j));
+      row[j] = static_cast<float>(
+          lookup ? (*lookup)(x)
+                 : units_[static_cast<size_t>(j)].search(x, (first_row + r) * n + j));
     }
   });
 }

@@ -1,6 +1,6 @@
-// NL-DPE's readout trees (docs/analog-model.md §8): with readout.mode acam, no ADC converts a
-// crossbar read; each output column's analog value (its whole dot product: the reads of all
-// input steps, phases, weight slices and polarities combined in the analog domain, plus the
+// NL-DPE's readout trees (docs/analog-model.md, "ADC-less readout"): with readout.mode acam, no ADC
+// converts a crossbar read; each output column's analog value (its whole dot product: the reads of
+// all input steps, phases, weight slices and polarities combined in the analog domain, plus the
 // bias) is searched in that column's ACAM, which stores f over a range calibrated on data as a
 // decision tree of readout.depth_<f> levels. The search returns f's quantised value directly:
 // the identity for a plain layer, or the activation the layer is fused with.

@@ -568,8 +568,8 @@ void emit_model(YAML::Emitter& out, const std::string& key, const ModelConfig& m
 
 const std::vector<std::string>& component_names() {
   static const std::vector<std::string> names = {
-      "crossbar", "crossbar_write", "dac",    "adc", "shift_add", "acam",
-      "acam_readout", "buffer",       "alu", "router"};
+      "crossbar", "crossbar_write", "dac",    "adc", "shift_add",
+      "acam",     "acam_readout",   "buffer", "alu", "router"};
   return names;
 }
 

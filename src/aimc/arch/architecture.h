@@ -35,7 +35,7 @@ enum class Placement { kCrossbar, kAcam, kDigital };     // mapping.<op kind>
 enum class NetworkTopology { kMesh, kRing };             // chip.network.topology
 // readout.mode: adc converts every crossbar read (ANALOG_MODEL.md §1); acam reads each
 // output's analog value with an analog CAM that computes a function of it (NL-DPE,
-// docs/analog-model.md §8).
+// docs/analog-model.md, "ADC-less readout").
 enum class ReadoutMode { kAdc, kAcam };
 
 struct ArrayConfig {
@@ -87,17 +87,17 @@ struct AcamConfig {
 // ADC-less readout of the crossbar outputs through analog CAMs (NL-DPE, Zhao et al., arXiv
 // 2511.13950): one readout ACAM per output column synthesises a function of the column's analog
 // value as a decision tree of `depth` levels over a range calibrated on data
-// (docs/analog-model.md §8). A linear or convolution layer whose only consumer is one of the
-// functions with a depth > 0 computes that function in its readout (fusion); any other crossbar
-// layer's readout is the identity (a quantiser of depth depth_identity).
+// (docs/analog-model.md, "ADC-less readout"). A linear or convolution layer whose only consumer is
+// one of the functions with a depth > 0 computes that function in its readout (fusion); any other
+// crossbar layer's readout is the identity (a quantiser of depth depth_identity).
 struct ReadoutConfig {
   ReadoutMode mode = ReadoutMode::kAdc;
-  int out_bits = 8;                           // output code bits of a readout search
+  int out_bits = 8;  // output code bits of a readout search
   AcamEncoding encoding = AcamEncoding::kGray;
-  int rows_per_column = 512;                  // CAM rows a column's readout unit holds
-  double threshold_sigma = 0.0;               // fraction of the column's range, per chip
-  double input_sigma = 0.0;                   // fraction of the column's range, per search
-  double percentile = 100.0;                  // range: this percentile of each column's values
+  int rows_per_column = 512;     // CAM rows a column's readout unit holds
+  double threshold_sigma = 0.0;  // fraction of the column's range, per chip
+  double input_sigma = 0.0;      // fraction of the column's range, per search
+  double percentile = 100.0;     // range: this percentile of each column's values
   // Tree depth (threshold bits: 2^depth input intervals) of each function; 0: not fused.
   int depth_identity = 8, depth_relu = 8, depth_gelu = 8, depth_silu = 8, depth_sigmoid = 8,
       depth_tanh = 8;
@@ -182,9 +182,9 @@ struct ComponentCost {
 // written: the operands of dmmul.mode crossbar), dac (one row driven for one step), adc (one
 // conversion), shift_add (one accumulated ADC output), acam (one search of one function
 // unit), acam_readout (one search of one output column's readout ACAM, readout.mode acam;
-// leakage and area per column unit), buffer (one access of chip.buffer.width_bits bits; its energy is given per byte, so an
-// access costs energy x width_bits / 8), alu (one digital operation on one element), router
-// (one bit over one hop; its latency is the router delay per hop of a transfer).
+// leakage and area per column unit), buffer (one access of chip.buffer.width_bits bits; its energy
+// is given per byte, so an access costs energy x width_bits / 8), alu (one digital operation on one
+// element), router (one bit over one hop; its latency is the router delay per hop of a transfer).
 const std::vector<std::string>& component_names();
 std::string component_action(const std::string& component);
 

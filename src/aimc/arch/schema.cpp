@@ -222,7 +222,7 @@ void add_acam_rows(std::vector<KeyRow>& rows) {
 const std::vector<std::pair<std::string, ReadoutMode>> kReadoutModes = {
     {"adc", ReadoutMode::kAdc}, {"acam", ReadoutMode::kAcam}};
 
-// NL-DPE's ADC-less readout (docs/analog-model.md §8).
+// NL-DPE's ADC-less readout (docs/analog-model.md, "ADC-less readout").
 void add_readout_rows(std::vector<KeyRow>& rows) {
   rows.push_back(enum_row(
       "readout.mode", +[](Architecture& a) -> ReadoutMode& { return a.readout.mode; },
@@ -230,15 +230,14 @@ void add_readout_rows(std::vector<KeyRow>& rows) {
       "adc: every crossbar read is converted (ANALOG_MODEL.md §1); acam: each output's analog "
       "value is read by an analog CAM tree that may fuse the next activation (NL-DPE)"));
   rows.push_back(int_row(
-      "readout.out_bits", +[](Architecture& a) -> int& { return a.readout.out_bits; }, 1, 16,
-      "bit", "output code bits of a readout search"));
+      "readout.out_bits", +[](Architecture& a) -> int& { return a.readout.out_bits; }, 1, 16, "bit",
+      "output code bits of a readout search"));
   rows.push_back(enum_row(
       "readout.encoding", +[](Architecture& a) -> AcamEncoding& { return a.readout.encoding; },
       kEncodings, "output code encoding of the readout trees"));
   rows.push_back(int_row(
-      "readout.rows_per_column",
-      +[](Architecture& a) -> int& { return a.readout.rows_per_column; }, 1, 1 << 20, "",
-      "CAM rows of one column's readout unit (a tree needing more is an error)"));
+      "readout.rows_per_column", +[](Architecture& a) -> int& { return a.readout.rows_per_column; },
+      1, 1 << 20, "", "CAM rows of one column's readout unit (a tree needing more is an error)"));
   rows.push_back(float_row(
       "readout.threshold_sigma",
       +[](Architecture& a) -> double& { return a.readout.threshold_sigma; }, at_least(0.0),
@@ -272,9 +271,7 @@ void add_readout_rows(std::vector<KeyRow>& rows) {
     row.description = d.description;
     const auto member = d.member;
     row.get_int = [member](const Architecture& a) { return int64_t{a.readout.*member}; };
-    row.set_int = [member](Architecture& a, int64_t v) {
-      a.readout.*member = static_cast<int>(v);
-    };
+    row.set_int = [member](Architecture& a, int64_t v) { a.readout.*member = static_cast<int>(v); };
     rows.push_back(std::move(row));
   }
 }

@@ -60,8 +60,7 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
     cost.actions["crossbar"] = steps * arrays_per_replica;
     cost.actions["dac"] = steps * static_cast<double>(layer.groups * layer.k * layer.col_blocks *
                                                       layer.slices * kPolarities);
-    const double replica_vectors =
-        static_cast<double>(compiler::vectors_per_replica(layer, batch));
+    const double replica_vectors = static_cast<double>(compiler::vectors_per_replica(layer, batch));
     const double replica_steps = replica_vectors * steps_per_vector;
     analog_s = replica_steps * read_step_s(arch, std::min<int64_t>(arch.array.cols, layer.n));
     if (layer.readout_function.empty()) {
@@ -77,8 +76,8 @@ LayerCost layer_cost(const compiler::LayerMapping& layer, const arch::Architectu
       cost.actions["acam_readout"] =
           vectors * static_cast<double>(layer.groups * layer.row_blocks * layer.n);
       // Several row blocks: their identity readouts are added on the ALU.
-      cost.actions["alu"] = vectors * static_cast<double>(layer.groups * (layer.row_blocks - 1) *
-                                                          layer.n);
+      cost.actions["alu"] =
+          vectors * static_cast<double>(layer.groups * (layer.row_blocks - 1) * layer.n);
       analog_s = std::max(analog_s, replica_vectors * arch.component("acam_readout").latency);
     }
     // An operand written per inference (dmmul.mode crossbar): every cell, for every inference
@@ -260,11 +259,11 @@ PeakPerformance estimate_peak(const arch::Architecture& arch) {
           ? 0.0
           : arch.array.cols / 2.0 *
                 (arch.component("adc").energy + arch.component("shift_add").energy);
-  const double per_step_readouts =
-      arch.readout.mode == arch::ReadoutMode::kAcam
-          ? arch.array.cols / (2.0 * arch.weight_slices()) / (kInputPhases * arch.input_steps()) *
-                arch.component("acam_readout").energy
-          : 0.0;
+  const double per_step_readouts = arch.readout.mode == arch::ReadoutMode::kAcam
+                                       ? arch.array.cols / (2.0 * arch.weight_slices()) /
+                                             (kInputPhases * arch.input_steps()) *
+                                             arch.component("acam_readout").energy
+                                       : 0.0;
   const double step_j =
       arrays * (arch.component("crossbar").energy + arch.array.rows * arch.component("dac").energy +
                 per_step_conversions + per_step_readouts);

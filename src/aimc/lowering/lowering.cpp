@@ -149,8 +149,7 @@ std::string fusable_function(const std::string& op) {
 }
 
 int64_t weight_row_blocks(const ir::Node& node, const arch::Architecture& arch) {
-  if ((node.op != "linear" && node.op != "conv") || !node.input(1) ||
-      !node.input(1)->is_constant())
+  if ((node.op != "linear" && node.op != "conv") || !node.input(1) || !node.input(1)->is_constant())
     return 0;
   const Shape& shape = node.input(1)->constant.shape();
   if (shape.empty()) return 0;
@@ -184,8 +183,7 @@ Decision decide(const ir::Node& node, const arch::Architecture& arch, const ir::
       decision.readout_function = fusable_function(user->op);
       decision.fused_with = user;
       decision.why += fmt::format("; its readout trees compute {} ({}, readout.depth_{} = {})",
-                                  decision.readout_function, user->name,
-                                  decision.readout_function,
+                                  decision.readout_function, user->name, decision.readout_function,
                                   arch.readout.depth(decision.readout_function));
     }
     decision.why += why_not;

@@ -31,8 +31,8 @@ enum class Engine {
   kAcamLayerNorm,   // rsqrt unit per row, the rest digital
   kAcamLogMatmul,   // A·B as Σ ±exp(ln|a| + ln|b|) (dmmul.mode log_acam)
   kInt8Matmul,      // A·B in int8 digital MACs (dmmul.mode digital)
-  // readout.mode acam (NL-DPE, docs/analog-model.md §8): the crossbar engines with each
-  // output's analog value read by a readout ACAM tree, and the activation such a readout
+  // readout.mode acam (NL-DPE, docs/analog-model.md, "ADC-less readout"): the crossbar engines with
+  // each output's analog value read by a readout ACAM tree, and the activation such a readout
   // computes in its producer's place.
   kReadoutLinear,
   kReadoutConv,

@@ -2,7 +2,7 @@
 // Non-Linear Dot Product Engine for Efficient CNN and LLM Inference", arXiv 2511.13950):
 // weight matrices stay in crossbar arrays, but each output column's analog value is read by an
 // analog CAM tree instead of an ADC, and that tree may compute the layer's activation on the
-// way (docs/analog-model.md §8). The activation node then has no work of its own.
+// way (docs/analog-model.md, "ADC-less readout"). The activation node then has no work of its own.
 #include "aimc/lowering/registry_parts.h"
 
 namespace aimc::lowering::detail {
@@ -14,11 +14,8 @@ struct FusedRow {
   const char* op;
   const char* function;  // analog/acam.h name
 };
-constexpr FusedRow kFusedRows[] = {{"Relu", "relu"},
-                                   {"gelu", "gelu"},
-                                   {"silu", "silu"},
-                                   {"Sigmoid", "sigmoid"},
-                                   {"Tanh", "tanh"}};
+constexpr FusedRow kFusedRows[] = {
+    {"Relu", "relu"}, {"gelu", "gelu"}, {"silu", "silu"}, {"Sigmoid", "sigmoid"}, {"Tanh", "tanh"}};
 
 }  // namespace
 
@@ -42,10 +39,11 @@ void add_readout_lowerings(std::vector<Lowering>& registry) {
   registry.push_back(std::move(conv));
 
   for (const FusedRow& row : kFusedRows) {
-    Lowering fused = make_lowering(
-        std::string("readout.fused_") + row.function, row.op, "linear", Placement::kCrossbar,
-        Placement::kCrossbar, Engine::kReadoutFused,
-        std::string(row.function) + " computed by the readout trees of the crossbar layer before it");
+    Lowering fused =
+        make_lowering(std::string("readout.fused_") + row.function, row.op, "linear",
+                      Placement::kCrossbar, Placement::kCrossbar, Engine::kReadoutFused,
+                      std::string(row.function) +
+                          " computed by the readout trees of the crossbar layer before it");
     fused.readout = arch::ReadoutMode::kAcam;
     fused.fused_readout = true;
     registry.push_back(std::move(fused));

@@ -201,11 +201,9 @@ class Simulator {
   Simulator(const isa::ProgramSet& programs, const arch::Architecture& arch,
             const SimOptions& options)
       : programs_(programs), arch_(arch), options_(options) {
-    ids_ = {component_index("crossbar"),     component_index("dac"),
-            component_index("adc"),          component_index("shift_add"),
-            component_index("acam"),         component_index("acam_readout"),
-            component_index("buffer"),       component_index("alu"),
-            component_index("router")};
+    ids_ = {component_index("crossbar"),  component_index("dac"),  component_index("adc"),
+            component_index("shift_add"), component_index("acam"), component_index("acam_readout"),
+            component_index("buffer"),    component_index("alu"),  component_index("router")};
     if (options.batch < 1 || options.batch > kMaxBatch)
       throw_bad_input("batch: {} must be in 1..{}", options.batch, kMaxBatch);
     const arch::ChipConfig& chip = arch.chip;
