@@ -120,7 +120,7 @@ def main():
         f"{datetime.date.today().isoformat()} ({elapsed / 60:.0f} min on {args.threads} "
         "threads). `presets/nldpe.yaml` is race.yaml without ADCs: every crossbar output is "
         "read by an analog CAM tree of depth 8 that also computes the layer's activation where "
-        "the graph allows (docs/analog-model.md §8). Accuracy is the mean ± sample standard "
+        "the graph allows (docs/analog-model.md, section \"ADC-less readout\"). Accuracy is the mean ± sample standard "
         f"deviation over {args.trials} chip instances (seed 0, `device.read.mode: aggregated`), "
         "on the first N Fashion-MNIST test images; costs are `aimc estimate` at batch 1.",
         "",

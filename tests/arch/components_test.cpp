@@ -254,4 +254,39 @@ TEST(ReadoutSection, DefaultsValuesAndTheirChecks) {
   EXPECT_EQ(nldpe.component("adc").energy, 0.0);
 }
 
+TEST(ReadoutSection, ReadoutUnitNumbersScaleWithTheDeepestTree) {
+  const std::string base =
+      "readout: {mode: acam, depth_identity: 8, depth_relu: 8, depth_gelu: 8, depth_silu: 8, "
+      "depth_sigmoid: 8, depth_tanh: 8}\n"
+      "components: {acam_readout: {energy: 4.0e-12, leakage: 1.0e-5, area: 2.0e-11, "
+      "latency: 4.0e-9, depth: 8}}\n";
+  const Architecture at8 = parse_architecture(base, "x.yaml");
+  EXPECT_EQ(at8.component("acam_readout").energy, 4.0e-12);
+  EXPECT_EQ(at8.component("acam_readout").depth, 8);
+  // The deepest tree sets the unit: depth 6 everywhere is 1/4, one function at 10 is 4x.
+  std::vector<std::string> six;
+  for (const char* f : {"identity", "relu", "gelu", "silu", "sigmoid", "tanh"})
+    six.push_back(std::string("readout.depth_") + f + "=6");
+  const Architecture at6 = parse_architecture(base, "x.yaml", six);
+  EXPECT_DOUBLE_EQ(at6.component("acam_readout").energy, 1.0e-12);
+  EXPECT_DOUBLE_EQ(at6.component("acam_readout").leakage, 2.5e-6);
+  EXPECT_DOUBLE_EQ(at6.component("acam_readout").area, 5.0e-12);
+  EXPECT_EQ(at6.component("acam_readout").latency, 4.0e-9);
+  EXPECT_EQ(at6.component("acam_readout").depth, 6);
+  const Architecture at10 = parse_architecture(base, "x.yaml", {"readout.depth_gelu=10"});
+  EXPECT_DOUBLE_EQ(at10.component("acam_readout").energy, 16.0e-12);
+  // Printing and re-reading keep the scaled numbers.
+  const Architecture again = parse_architecture(to_yaml(at6), "again.yaml");
+  EXPECT_DOUBLE_EQ(again.component("acam_readout").energy, 1.0e-12);
+  EXPECT_EQ(again.component("acam_readout").depth, 6);
+  // Without depth the numbers hold for any depth.
+  const Architecture any = parse_architecture(
+      "readout: {mode: acam, depth_identity: 4}\ncomponents: {acam_readout: {energy: 1.0e-12}}",
+      "x.yaml");
+  EXPECT_EQ(any.component("acam_readout").energy, 1.0e-12);
+  EXPECT_NE(error_of("components: {acam_readout: {depth: 17}}").find("acam_readout.depth"),
+            std::string::npos);
+  EXPECT_NE(error_of("components: {adc: {depth: 8}}").find("unknown key"), std::string::npos);
+}
+
 }  // namespace aimc::arch

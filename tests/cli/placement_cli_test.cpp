@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_aimc.h"
@@ -82,6 +84,57 @@ TEST(InspectArch, BadArchitectureKeyIsExitTwoNamingTheKey) {
                               "/presets/isaac.yaml --set mapping.conv=acam");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("mapping.conv"), std::string::npos) << run.err;
+}
+
+// readout.mode acam (presets/nldpe.yaml): the table shows the fusion on both nodes, estimate
+// and compile leave the fused activation out of their layers and mark what the trees compute,
+// and a readout that cannot work is exit 2 naming the key.
+TEST(InspectArch, NldpeFusesTheFirstReluIntoItsConvolutionEverywhere) {
+  const std::string model = kSource + "/models/cnn-fmnist.onnx";
+  const std::string arch = kSource + "/presets/nldpe.yaml";
+  std::map<std::string, std::string> where = inspect_placement("cnn-fmnist", "nldpe");
+  EXPECT_EQ(where.at("/Relu"), "crossbar");    // in /conv1/Conv's readout
+  EXPECT_EQ(where.at("/Relu_1"), "digital");   // /conv2/Conv has 4 row blocks
+  test::CliRun text = run_aimc("inspect " + model + " --arch " + arch);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("readout.fused_relu"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("its readout trees compute relu (/Relu"), std::string::npos);
+  EXPECT_NE(text.out.find("cannot fuse relu (/Relu_1)"), std::string::npos);
+
+  test::CliRun estimate = run_aimc("estimate " + model + " --arch " + arch + " --json");
+  ASSERT_EQ(estimate.exit_code, 0) << estimate.err;
+  const nlohmann::json e = nlohmann::json::parse(estimate.out);
+  std::set<std::string> layers;
+  for (const auto& layer : e["breakdown"]["by_layer"]) layers.insert(layer["node"]);
+  EXPECT_EQ(layers.count("/Relu"), 0u);
+  EXPECT_EQ(layers.count("/Relu_1"), 1u);
+  EXPECT_EQ(e["breakdown"]["by_component"]["adc"]["actions"], 0.0);
+  EXPECT_GT(e["breakdown"]["by_component"]["acam_readout"]["actions"].get<double>(), 0.0);
+
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("aimc_nldpe_" + std::to_string(getpid())))
+          .string();
+  test::CliRun compile = run_aimc("compile " + model + " --arch " + arch + " -o " + dir);
+  ASSERT_EQ(compile.exit_code, 0) << compile.err;
+  std::ifstream file(dir + "/mapping.json");
+  const nlohmann::json mapping = nlohmann::json::parse(file);
+  std::map<std::string, std::string> readout;
+  for (const auto& layer : mapping["layers"])
+    if (layer.contains("readout")) readout[layer["node"]] = layer["readout"];
+  EXPECT_EQ(readout.at("/conv1/Conv"), "relu");
+  EXPECT_EQ(readout.at("/conv2/Conv"), "identity");
+  EXPECT_EQ(readout.at("/fc2/Gemm"), "identity");
+  std::filesystem::remove_all(dir);
+
+  test::CliRun bad = run_aimc("estimate " + model + " --arch " + arch +
+                              " --set dmmul.mode=crossbar");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("readout.mode"), std::string::npos) << bad.err;
+  test::CliRun rows = run_aimc("eval " + model + " --dataset fashion-mnist --limit 2 --arch " +
+                               arch + " --set readout.rows_per_column=16");
+  EXPECT_EQ(rows.exit_code, 2);
+  EXPECT_NE(rows.err.find("readout.rows_per_column"), std::string::npos) << rows.err;
+  EXPECT_NE(rows.err.find("/conv1/Conv"), std::string::npos) << rows.err;
 }
 
 }  // namespace

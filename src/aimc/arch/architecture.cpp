@@ -456,6 +456,7 @@ void read_components(const Reader& reader, const YAML::Node& root, Architecture&
     if (!component) continue;
     std::vector<std::string> keys = field_names;
     if (name == "adc") keys.push_back("bits");
+    if (name == "acam_readout") keys.push_back("depth");
     reader.check_keys(component, path, keys);
     ComponentCost& cost = arch.components[name];
     for (const auto& [field, member] : fields)
@@ -464,7 +465,27 @@ void read_components(const Reader& reader, const YAML::Node& root, Architecture&
                                           std::numeric_limits<double>::infinity());
     if (name == "adc" && component["bits"])
       cost.bits = static_cast<int>(reader.read_int(component["bits"], path + ".bits", 0, 24));
+    if (name == "acam_readout" && component["depth"])
+      cost.depth = static_cast<int>(reader.read_int(component["depth"], path + ".depth", 0, 16));
   }
+}
+
+// components.acam_readout.depth: the readout unit's numbers are for trees of that depth. A unit
+// holds the rows of its deepest tree (about 2^depth for these monotone or unimodal functions)
+// and a search precharges and evaluates all of them (X-TIME's match-line term per row,
+// presets/nldpe.yaml), so energy, leakage and area double per level of the deepest
+// readout.depth_* above it.
+void scale_readout_to_its_depth(Architecture& arch) {
+  ComponentCost& readout = arch.components["acam_readout"];
+  const ReadoutConfig& r = arch.readout;
+  const int deepest = std::max({r.depth_identity, r.depth_relu, r.depth_gelu, r.depth_silu,
+                                r.depth_sigmoid, r.depth_tanh});
+  if (readout.depth == 0 || readout.depth == deepest) return;
+  const double scale = std::ldexp(1.0, deepest - readout.depth);
+  readout.energy *= scale;
+  readout.leakage *= scale;
+  readout.area *= scale;
+  readout.depth = deepest;  // what the numbers are for now: printing and re-reading agree
 }
 
 // components.adc.bits: the ADC's numbers are for that resolution. At a fixed Walden figure of
@@ -541,6 +562,7 @@ Architecture read_architecture(const YAML::Node& root, const std::string& source
   read_device(reader, root, arch);
   read_components(reader, root, arch);
   scale_adc_to_its_bits(arch);
+  scale_readout_to_its_depth(arch);
   read_mapping(reader, root, arch);
   check_cross_keys(reader, arch);
   return arch;
@@ -858,6 +880,7 @@ void emit_components(YAML::Emitter& out, const Architecture& arch) {
     out << YAML::Key << "area" << YAML::Value << format_double(cost.area);
     out << YAML::Key << "latency" << YAML::Value << format_double(cost.latency);
     if (cost.bits > 0) out << YAML::Key << "bits" << YAML::Value << cost.bits;
+    if (cost.depth > 0) out << YAML::Key << "depth" << YAML::Value << cost.depth;
     out << YAML::EndMap;
   }
   out << YAML::EndMap;
@@ -894,7 +917,9 @@ std::string describe_schema() {
     out += fmt::format("  {:<14} {}\n", name, component_action(name));
   out +=
       "  components.adc.bits: the adc.bits its numbers are for (default 0: any); another "
-      "adc.bits doubles energy, leakage and area per bit above it (Walden figure of merit)\n";
+      "adc.bits doubles energy, leakage and area per bit above it (Walden figure of merit)\n"
+      "  components.acam_readout.depth: the readout tree depth its numbers are for (default 0: "
+      "any); a deeper readout.depth_* doubles energy, leakage and area per level\n";
   return out + describe_models();
 }
 

@@ -175,6 +175,10 @@ struct ComponentCost {
   // adc only: the resolution these numbers are for; 0 = they hold for any adc.bits. When set,
   // the reader scales energy, leakage and area to adc.bits (x2 per bit) and sets it to adc.bits.
   int bits = 0;
+  // acam_readout only: the tree depth these numbers are for; 0 = any. When set, the reader
+  // scales energy, leakage and area to the deepest readout.depth_* (x2 per level: a unit holds
+  // rows for its deepest tree, and a search drives all of them) and sets it to that depth.
+  int depth = 0;
 };
 
 // Component names in the `components:` section, each with the action it is charged for:

@@ -67,6 +67,9 @@ nlohmann::json mapping_json(const Mapping& mapping, const arch::Architecture& ar
       entry["slices"] = layer.slices;
       entry["vectors"] = layer.vectors_per_inference;
       entry["utilisation"] = layer_utilisation(layer, arch);
+      // readout.mode acam: what the output columns' trees compute (identity or the fused
+      // activation).
+      if (!layer.readout_function.empty()) entry["readout"] = layer.readout_function;
       cells += used_cells(layer);
       provisioned += provisioned_cells(layer, arch);
     } else {
