@@ -8,6 +8,7 @@ MLP = str(MODELS / "mlp-fmnist.onnx")
 CNN = str(MODELS / "cnn-fmnist.onnx")
 RACE = str(PRESETS / "race.yaml")
 PUMA = str(PRESETS / "puma.yaml")
+NLDPE = str(PRESETS / "nldpe.yaml")
 
 
 def test_run_digital_matches_reference_and_cli(aimc, tmp_path):
@@ -59,7 +60,7 @@ def test_eval_analog_with_set(aimc):
     assert without_timing(plain["layers"]) != without_timing(got["layers"])
 
 
-@pytest.mark.parametrize("model,preset", [(MLP, RACE), (CNN, PUMA)])
+@pytest.mark.parametrize("model,preset", [(MLP, RACE), (CNN, PUMA), (CNN, NLDPE)])
 def test_estimate(aimc, model, preset):
     arch = aimc.Architecture.from_yaml(preset)
     got = aimc.estimate(model, arch, batch=4, baseline="gpu")
@@ -67,6 +68,21 @@ def test_estimate(aimc, model, preset):
     assert got == want
     assert got["batch"] == 4 and got["energy_j"] > 0 and "baseline" in got
     assert aimc.estimate(aimc.load(model), arch) == cli_json("estimate", model, "--arch", preset)
+
+
+def test_nldpe_readout_eval_matches_cli_and_fuses(aimc):
+    # readout.mode acam: the CNN's first ReLU runs in its convolution's readout trees.
+    arch = aimc.Architecture.from_yaml(NLDPE).set("readout.depth_relu", 6)
+    got = aimc.load(CNN).eval(dataset="fashion-mnist", arch=arch, trials=1, limit=20)
+    want = cli_json("eval", CNN, "--dataset", "fashion-mnist", "--arch", NLDPE, "--set",
+                    "readout.depth_relu=6", "--trials", 1, "--limit", 20)
+    assert without_timing(got) == without_timing(want)
+    placements = {layer["name"]: layer["placement"] for layer in got["layers"]}
+    assert placements["/Relu"] == "crossbar"
+    assert "/Relu_1" not in placements  # after a 4-row-block convolution: digital
+    cost = aimc.estimate(CNN, arch)
+    assert cost["breakdown"]["by_component"]["adc"]["actions"] == 0
+    assert cost["breakdown"]["by_component"]["acam_readout"]["actions"] > 0
 
 
 def test_estimate_peak(aimc):
