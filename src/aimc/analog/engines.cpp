@@ -73,6 +73,53 @@ Tensor bias_of(const ir::Node& node) {
   return node.inputs.size() > 2 && node.inputs[2] ? node.inputs[2]->constant : Tensor();
 }
 
+// Group g of a conv weight w [M, C/group, kh, kw] as the crossbar matrix [C/group·kh·kw,
+// M/group], with its share of the bias (invalid when there is none).
+std::pair<Tensor, Tensor> conv_group_weight(const Tensor& w, const Tensor& bias, int64_t group,
+                                            int64_t g) {
+  const int64_t m = w.dim(0), mg = m / group, k = w.numel() / m;
+  Tensor wg(DType::kF32, {k, mg});
+  for (int64_t o = 0; o < mg; ++o)
+    for (int64_t i = 0; i < k; ++i)
+      wg.data<float>()[i * mg + o] = w.data<float>()[(g * mg + o) * k + i];
+  Tensor bg;
+  if (bias.is_valid()) {
+    bg = Tensor(DType::kF32, {mg});
+    std::copy(bias.data<float>() + g * mg, bias.data<float>() + (g + 1) * mg, bg.data<float>());
+  }
+  return {wg, bg};
+}
+
+// The noise streams of group g of a conv (the node's own when it has one group).
+ChipKey conv_group_key(const ChipInstance& chip, const ir::Node& node, int64_t group, int64_t g) {
+  ChipKey key{chip.seed, chip.trial, node.name};
+  if (group > 1) key.node += "/group" + std::to_string(g);
+  return key;
+}
+
+// Group g's channels of y [N, M, OH, OW] as [N·OH·OW, M/group] rows (gather), and back
+// (scatter).
+Tensor gather_group(const Tensor& y, int64_t group, int64_t g) {
+  const int64_t samples = y.dim(0), m = y.dim(1), mg = m / group;
+  const int64_t plane = y.numel() / std::max<int64_t>(samples * m, 1);
+  Tensor rows(DType::kF32, {samples * plane, mg});
+  for (int64_t s = 0; s < samples; ++s)
+    for (int64_t p = 0; p < plane; ++p)
+      for (int64_t o = 0; o < mg; ++o)
+        rows.data<float>()[(s * plane + p) * mg + o] =
+            y.data<float>()[((s * m) + g * mg + o) * plane + p];
+  return rows;
+}
+void scatter_group(const Tensor& rows, Tensor& y, int64_t group, int64_t g) {
+  const int64_t samples = y.dim(0), m = y.dim(1), mg = m / group;
+  const int64_t plane = y.numel() / std::max<int64_t>(samples * m, 1);
+  for (int64_t s = 0; s < samples; ++s)
+    for (int64_t p = 0; p < plane; ++p)
+      for (int64_t o = 0; o < mg; ++o)
+        y.data<float>()[((s * m) + g * mg + o) * plane + p] =
+            rows.data<float>()[(s * plane + p) * mg + o];
+}
+
 // Crossbar layers keep the first calibration rows each of their arrays' inputs saw.
 class CrossbarEngine : public NodeEngine {
  public:
@@ -109,6 +156,22 @@ class CrossbarEngine : public NodeEngine {
     calibration_rows_.clear();
     calibration_rows_.shrink_to_fit();
   }
+  // What a linear (one matrix) and a conv (one per group) record: their matrices' input rows.
+  void record_linear(const std::vector<Tensor>& args) {
+    const Tensor& x = args[0];
+    const int64_t k = args[1].dim(0);
+    if (calibration_rows_.empty()) calibration_rows_.resize(1);
+    calibration_rows_[0].push_back(x.reshaped({x.numel() / std::max<int64_t>(k, 1), k}));
+  }
+  void record_conv(const ir::Node& node, const std::vector<Tensor>& args, int64_t group) {
+    const Tensor& x = args[0];
+    const Tensor& w = args[1];
+    const ir::WindowGeometry window =
+        ir::resolve_window(node, {x.dim(2), x.dim(3)}, {w.dim(2), w.dim(3)});
+    calibration_rows_.resize(static_cast<size_t>(group));
+    for (int64_t g = 0; g < group; ++g)
+      calibration_rows_[g].push_back(im2col_group(x, window, group, g));
+  }
 
   ChipInstance chip_;
   std::vector<std::vector<Tensor>> calibration_rows_;  // per crossbar: [rows, K] chunks
@@ -118,12 +181,7 @@ class CrossbarEngine : public NodeEngine {
 class CrossbarLinearEngine : public CrossbarEngine {
  public:
   using CrossbarEngine::CrossbarEngine;
-  void record(const ir::Node&, const std::vector<Tensor>& args) override {
-    const Tensor& x = args[0];
-    const int64_t k = args[1].dim(0);
-    if (calibration_rows_.empty()) calibration_rows_.resize(1);
-    calibration_rows_[0].push_back(x.reshaped({x.numel() / std::max<int64_t>(k, 1), k}));
-  }
+  void record(const ir::Node&, const std::vector<Tensor>& args) override { record_linear(args); }
   void program(const ir::Node& node) override {
     add_crossbar(node.inputs[1]->constant, bias_of(node), {chip_.seed, chip_.trial, node.name}, 0);
     drop_calibration();
@@ -147,31 +205,12 @@ class CrossbarConvEngine : public CrossbarEngine {
   CrossbarConvEngine(const ChipInstance& chip, const ir::Node& node)
       : CrossbarEngine(chip), group_(node.attr_int("group", 1)) {}
   void record(const ir::Node& node, const std::vector<Tensor>& args) override {
-    const Tensor& x = args[0];
-    const Tensor& w = args[1];
-    const ir::WindowGeometry window =
-        ir::resolve_window(node, {x.dim(2), x.dim(3)}, {w.dim(2), w.dim(3)});
-    calibration_rows_.resize(static_cast<size_t>(group_));
-    for (int64_t g = 0; g < group_; ++g)
-      calibration_rows_[g].push_back(im2col_group(x, window, group_, g));
+    record_conv(node, args, group_);
   }
   void program(const ir::Node& node) override {
-    const Tensor& w = node.inputs[1]->constant;  // [M, C/g, kh, kw]
-    const Tensor bias = bias_of(node);
-    const int64_t m = w.dim(0), mg = m / group_, k = w.numel() / m;
     for (int64_t g = 0; g < group_; ++g) {
-      Tensor wg(DType::kF32, {k, mg});  // [C/g*kh*kw, M/g]
-      for (int64_t o = 0; o < mg; ++o)
-        for (int64_t i = 0; i < k; ++i)
-          wg.data<float>()[i * mg + o] = w.data<float>()[(g * mg + o) * k + i];
-      Tensor bg;
-      if (bias.is_valid()) {
-        bg = Tensor(DType::kF32, {mg});
-        std::copy(bias.data<float>() + g * mg, bias.data<float>() + (g + 1) * mg, bg.data<float>());
-      }
-      ChipKey key{chip_.seed, chip_.trial, node.name};
-      if (group_ > 1) key.node += "/group" + std::to_string(g);
-      add_crossbar(wg, bg, key, static_cast<size_t>(g));
+      const auto [wg, bg] = conv_group_weight(node.inputs[1]->constant, bias_of(node), group_, g);
+      add_crossbar(wg, bg, conv_group_key(chip_, node, group_, g), static_cast<size_t>(g));
     }
     drop_calibration();
   }
@@ -180,19 +219,12 @@ class CrossbarConvEngine : public CrossbarEngine {
     const Tensor& x = args[0];
     const ir::WindowGeometry window =
         ir::resolve_window(node, {x.dim(2), x.dim(3)}, {args[1].dim(2), args[1].dim(3)});
-    const int64_t samples = x.dim(0), oh = window.output[0], ow = window.output[1];
-    const int64_t m = args[1].dim(0), mg = m / group_;
-    Tensor y(DType::kF32, {samples, m, oh, ow});
-    for (int64_t g = 0; g < group_; ++g) {
-      Tensor cols = im2col_group(x, window, group_, g);
-      Tensor yg = crossbars_[g]->forward(cols, first_sample * oh * ow);  // [N*OH*OW, mg]
-      const float* src = yg.data<float>();
-      float* dst = y.data<float>();
-      for (int64_t s = 0; s < samples; ++s)
-        for (int64_t p = 0; p < oh * ow; ++p)
-          for (int64_t o = 0; o < mg; ++o)
-            dst[((s * m) + g * mg + o) * oh * ow + p] = src[(s * oh * ow + p) * mg + o];
-    }
+    const int64_t oh = window.output[0], ow = window.output[1];
+    Tensor y(DType::kF32, {x.dim(0), args[1].dim(0), oh, ow});
+    for (int64_t g = 0; g < group_; ++g)
+      scatter_group(
+          crossbars_[g]->forward(im2col_group(x, window, group_, g), first_sample * oh * ow), y,
+          group_, g);
     results = {y};
     return true;
   }
@@ -584,12 +616,7 @@ class ReadoutEngine : public CrossbarEngine {
 class ReadoutLinearEngine : public ReadoutEngine {
  public:
   using ReadoutEngine::ReadoutEngine;
-  void record(const ir::Node&, const std::vector<Tensor>& args) override {
-    const Tensor& x = args[0];
-    const int64_t k = args[1].dim(0);
-    if (calibration_rows_.empty()) calibration_rows_.resize(1);
-    calibration_rows_[0].push_back(x.reshaped({x.numel() / std::max<int64_t>(k, 1), k}));
-  }
+  void record(const ir::Node&, const std::vector<Tensor>& args) override { record_linear(args); }
   void program(const ir::Node& node) override {
     add_matrix(node.inputs[1]->constant, bias_of(node), {chip_.seed, chip_.trial, node.name}, 0);
     drop_calibration();
@@ -623,31 +650,12 @@ class ReadoutConvEngine : public ReadoutEngine {
                     const ir::Node& node)
       : ReadoutEngine(chip, decision), group_(node.attr_int("group", 1)) {}
   void record(const ir::Node& node, const std::vector<Tensor>& args) override {
-    const Tensor& x = args[0];
-    const Tensor& w = args[1];
-    const ir::WindowGeometry window =
-        ir::resolve_window(node, {x.dim(2), x.dim(3)}, {w.dim(2), w.dim(3)});
-    calibration_rows_.resize(static_cast<size_t>(group_));
-    for (int64_t g = 0; g < group_; ++g)
-      calibration_rows_[g].push_back(im2col_group(x, window, group_, g));
+    record_conv(node, args, group_);
   }
   void program(const ir::Node& node) override {
-    const Tensor& w = node.inputs[1]->constant;  // [M, C/g, kh, kw]
-    const Tensor bias = bias_of(node);
-    const int64_t m = w.dim(0), mg = m / group_, k = w.numel() / m;
     for (int64_t g = 0; g < group_; ++g) {
-      Tensor wg(DType::kF32, {k, mg});
-      for (int64_t o = 0; o < mg; ++o)
-        for (int64_t i = 0; i < k; ++i)
-          wg.data<float>()[i * mg + o] = w.data<float>()[(g * mg + o) * k + i];
-      Tensor bg;
-      if (bias.is_valid()) {
-        bg = Tensor(DType::kF32, {mg});
-        std::copy(bias.data<float>() + g * mg, bias.data<float>() + (g + 1) * mg, bg.data<float>());
-      }
-      ChipKey key{chip_.seed, chip_.trial, node.name};
-      if (group_ > 1) key.node += "/group" + std::to_string(g);
-      add_matrix(wg, bg, key, static_cast<size_t>(g));
+      const auto [wg, bg] = conv_group_weight(node.inputs[1]->constant, bias_of(node), group_, g);
+      add_matrix(wg, bg, conv_group_key(chip_, node, group_, g), static_cast<size_t>(g));
     }
     drop_calibration();
   }
@@ -656,42 +664,24 @@ class ReadoutConvEngine : public ReadoutEngine {
     const Tensor& x = args[0];
     const ir::WindowGeometry window =
         ir::resolve_window(node, {x.dim(2), x.dim(3)}, {args[1].dim(2), args[1].dim(3)});
-    const int64_t samples = x.dim(0), oh = window.output[0], ow = window.output[1];
-    const int64_t m = args[1].dim(0), mg = m / group_;
-    Tensor y(DType::kF32, {samples, m, oh, ow});
-    for (int64_t g = 0; g < group_; ++g) {
-      Tensor yg = matrices_[g].forward(im2col_group(x, window, group_, g), first_sample * oh * ow,
-                                       !fused_with_);
-      const float* src = yg.data<float>();
-      float* dst = y.data<float>();
-      for (int64_t s = 0; s < samples; ++s)
-        for (int64_t p = 0; p < oh * ow; ++p)
-          for (int64_t o = 0; o < mg; ++o)
-            dst[((s * m) + g * mg + o) * oh * ow + p] = src[(s * oh * ow + p) * mg + o];
-    }
+    const int64_t oh = window.output[0], ow = window.output[1];
+    Tensor y(DType::kF32, {x.dim(0), args[1].dim(0), oh, ow});
+    for (int64_t g = 0; g < group_; ++g)
+      scatter_group(matrices_[g].forward(im2col_group(x, window, group_, g), first_sample * oh * ow,
+                                         !fused_with_),
+                    y, group_, g);
     results = {y};
     ran_ = true;
     return true;
   }
   bool read_fused(const Tensor& analog, Tensor& out, int64_t first_sample, int64_t) override {
     if (!ran_) return false;
-    // [N, M, OH, OW] -> per group [N*OH*OW, M/g], the trees' search, and back.
-    const int64_t samples = analog.dim(0), m = analog.dim(1);
-    const int64_t plane = analog.numel() / std::max<int64_t>(samples * m, 1), mg = m / group_;
+    const int64_t plane = analog.numel() / std::max<int64_t>(analog.dim(0) * analog.dim(1), 1);
     out = Tensor(DType::kF32, analog.shape());
     for (int64_t g = 0; g < group_; ++g) {
-      Tensor yg(DType::kF32, {samples * plane, mg});
-      const float* src = analog.data<float>();
-      for (int64_t s = 0; s < samples; ++s)
-        for (int64_t p = 0; p < plane; ++p)
-          for (int64_t o = 0; o < mg; ++o)
-            yg.data<float>()[(s * plane + p) * mg + o] = src[((s * m) + g * mg + o) * plane + p];
-      matrices_[g].read(yg, first_sample * plane);
-      float* dst = out.data<float>();
-      for (int64_t s = 0; s < samples; ++s)
-        for (int64_t p = 0; p < plane; ++p)
-          for (int64_t o = 0; o < mg; ++o)
-            dst[((s * m) + g * mg + o) * plane + p] = yg.data<float>()[(s * plane + p) * mg + o];
+      Tensor rows = gather_group(analog, group_, g);
+      matrices_[g].read(rows, first_sample * plane);
+      scatter_group(rows, out, group_, g);
     }
     return true;
   }
