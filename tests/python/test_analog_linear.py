@@ -34,7 +34,7 @@ def arch(aimc, preset):
     return aimc.Architecture.from_yaml(str(PRESETS / f"{preset}.yaml"))
 
 
-@pytest.mark.parametrize("preset", ["race", "isaac"])
+@pytest.mark.parametrize("preset", ["race", "isaac", "nldpe"])
 def test_same_numbers_as_the_executor(aimc, tmp_path, layer_data, preset):
     weight, bias, x = layer_data
     model = aimc.load(gemm_model(tmp_path / "fc.onnx", weight, bias))
@@ -77,3 +77,20 @@ def test_shapes_are_checked(aimc, layer_data):
         layer.forward(x[:, :10])
     with pytest.raises(aimc.BadInput, match="bias"):
         aimc.AnalogLinear(weight, bias[:3], arch=arch(aimc, "race"))
+
+
+def test_readout_layer_needs_calibration_first(aimc, layer_data):
+    # nldpe.yaml reads every column through a tree calibrated on data.
+    weight, bias, x = layer_data
+    layer = aimc.AnalogLinear(weight, bias, arch=arch(aimc, "nldpe"), seed=1)
+    with pytest.raises(aimc.BadInput, match="calibrate"):
+        layer.forward(x)
+    layer.calibrate(x)
+    y = layer.forward(x)
+    assert y.shape == (ROWS, OUT) and layer.arrays > 0
+    # Identity trees of depth 8 over each column's range, after noisy crossbars: close to
+    # the product, but not equal to it.
+    exact = x @ weight.T + bias
+    assert np.corrcoef(y.ravel(), exact.ravel())[0, 1] > 0.99
+    assert not np.array_equal(y, exact)
+

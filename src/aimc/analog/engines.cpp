@@ -468,132 +468,24 @@ void MatmulEngine::run_crossbar(const ir::Node& node, const Tensor& a, const Ten
   }
 }
 
-// readout.mode acam (docs/analog-model.md, "ADC-less readout"). The crossbars of a readout layer
-// compute with an ideal ADC: no read is converted, the reads of an output add up in the analog
-// domain.
-arch::Architecture analog_sum_arch(const arch::Architecture& arch) {
-  arch::Architecture sum = arch;
-  sum.adc.model = arch::ModelConfig{};
-  sum.adc.model.model = "ideal";
-  sum.adc.range = arch::AdcRange::kFull;
-  return sum;
-}
-
-// Columns [first, first + count) of x [M, K].
-Tensor columns_of(const Tensor& x, int64_t first, int64_t count) {
-  const int64_t m = x.dim(0), k = x.dim(1);
-  if (first == 0 && count == k) return x;
-  Tensor part(DType::kF32, {m, count});
-  for (int64_t r = 0; r < m; ++r)
-    std::copy(x.data<float>() + r * k + first, x.data<float>() + r * k + first + count,
-              part.data<float>() + r * count);
-  return part;
-}
-
-// x [M, K] · w [K, N] (+ bias [N]) in fp32: the digital values a readout is calibrated on.
-Tensor digital_product(const Tensor& x, const Tensor& w, const Tensor& bias) {
-  const int64_t m = x.dim(0), k = x.dim(1), n = w.dim(1);
-  Tensor y(DType::kF32, {m, n});
-  if (m > 0)
-    runtime::nn::sgemm(false, false, m, n, k, 1.0f, x.data<float>(), w.data<float>(), 0.0f,
-                       y.data<float>());
-  if (bias.is_valid())
-    for (int64_t r = 0; r < m; ++r)
-      for (int64_t j = 0; j < n; ++j) y.data<float>()[r * n + j] += bias.data<float>()[j];
-  return y;
-}
-
-// One weight matrix [K, N] of a readout layer: its row blocks of array.rows rows, each a
-// crossbar (ideal ADC) whose outputs its column trees read. One block: the trees compute f on
-// the whole dot product. Several: each block's partial dot product is read through identity
-// trees and the partial sums are added digitally (lowering::decide fuses nothing then).
-class ReadoutMatrix {
- public:
-  ReadoutMatrix(const arch::Architecture& sum_arch, const arch::ReadoutConfig& config,
-                const Tensor& w, const Tensor& bias, const Tensor& calibration, AcamFunction f,
-                const ChipKey& key) {
-    const int64_t k = w.dim(0), n = w.dim(1), rows = sum_arch.array.rows;
-    const int64_t blocks = std::max<int64_t>(1, (k + rows - 1) / rows);
-    AIMC_ASSERT(blocks == 1 || f == AcamFunction::kIdentity,
-                "node '{}': a readout over {} row blocks cannot fuse {}", key.node, blocks,
-                acam_function_name(f));
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t first = b * rows, count = std::min(rows, k - first);
-      Tensor wb(DType::kF32, {count, n});
-      std::copy(w.data<float>() + first * n, w.data<float>() + (first + count) * n,
-                wb.data<float>());
-      const Tensor bb = b == 0 ? bias : Tensor();  // the bias enters with the first block
-      ChipKey block_key = key;
-      if (blocks > 1) block_key.node += "/block" + std::to_string(b);
-      Block block{first, count, std::make_unique<CrossbarLayer>(sum_arch, wb, bb, block_key),
-                  nullptr};
-      const Tensor xb = columns_of(calibration, first, count);
-      if (xb.dim(0) > 0) block.crossbar->calibrate(xb);
-      block.readout =
-          std::make_unique<ColumnReadout>(config, f, digital_product(xb, wb, bb), block_key);
-      blocks_.push_back(std::move(block));
-    }
-  }
-  // x [M, K] -> [M, N]: f of each output as the trees read it. With `read` false (one row
-  // block only), the analog values the trees would search, for read() later.
-  Tensor forward(const Tensor& x, int64_t first_row, bool read = true) {
-    AIMC_ASSERT(read || blocks_.size() == 1, "only a one-block readout defers its search");
-    Tensor sum;
-    for (Block& block : blocks_) {
-      Tensor y = block.crossbar->forward(columns_of(x, block.first, block.count), first_row);
-      if (read) block.readout->apply(y, first_row);
-      if (!sum.is_valid()) {
-        sum = y;
-        continue;
-      }
-      float* ps = sum.data<float>();
-      const float* py = y.data<float>();
-      for (int64_t i = 0; i < sum.numel(); ++i) ps[i] += py[i];
-    }
-    return sum;
-  }
-  // The trees' search of analog values y [M, N] (a one-block readout), in place.
-  void read(Tensor& y, int64_t first_row) const { blocks_[0].readout->apply(y, first_row); }
-  int64_t arrays() const {
-    int64_t total = 0;
-    for (const Block& block : blocks_) total += block.crossbar->stats().arrays;
-    return total;
-  }
-  int64_t cam_rows() const {
-    int64_t total = 0;
-    for (const Block& block : blocks_) total += block.readout->rows();
-    return total;
-  }
-
- private:
-  struct Block {
-    int64_t first = 0, count = 0;  // its rows of the weight
-    std::unique_ptr<CrossbarLayer> crossbar;
-    std::unique_ptr<ColumnReadout> readout;
-  };
-  std::vector<Block> blocks_;
-};
-
 // The engines of readout.linear and readout.conv: the crossbar engines' recording and data
-// layout, with each weight matrix a ReadoutMatrix.
+// layout, with each weight matrix a ReadoutLayer (analog/readout.h).
 class ReadoutEngine : public CrossbarEngine {
  public:
   ReadoutEngine(const ChipInstance& chip, const lowering::Decision& decision)
-      : CrossbarEngine(chip),
-        sum_arch_(analog_sum_arch(*chip.arch)),
-        fused_with_(decision.fused_with) {
+      : CrossbarEngine(chip), fused_with_(decision.fused_with) {
     std::optional<AcamFunction> f = acam_function_from_name(decision.readout_function);
     AIMC_ASSERT(f, "readout function '{}' unknown", decision.readout_function);
     function_ = *f;
   }
   int64_t arrays() const override {
     int64_t total = 0;
-    for (const ReadoutMatrix& m : matrices_) total += m.arrays();
+    for (const ReadoutLayer& m : matrices_) total += m.arrays();
     return total;
   }
   int64_t acam_rows() const override {
     int64_t total = 0;
-    for (const ReadoutMatrix& m : matrices_) total += m.cam_rows();
+    for (const ReadoutLayer& m : matrices_) total += m.cam_rows();
     return total;
   }
   const ir::Node* fused_consumer() const override { return fused_with_; }
@@ -603,14 +495,13 @@ class ReadoutEngine : public CrossbarEngine {
   void add_matrix(const Tensor& w, const Tensor& bias, const ChipKey& key, size_t index) {
     Tensor calibration = calibration_rows_.size() > index ? calibration_input(index)
                                                           : Tensor(DType::kF32, {0, w.dim(0)});
-    matrices_.emplace_back(sum_arch_, chip_.arch->readout, w, bias, calibration, function_, key);
+    matrices_.emplace_back(*chip_.arch, w, bias, calibration, function_, key);
   }
 
-  arch::Architecture sum_arch_;
   AcamFunction function_ = AcamFunction::kIdentity;
   const ir::Node* fused_with_ = nullptr;
   bool ran_ = false;
-  std::vector<ReadoutMatrix> matrices_;
+  std::vector<ReadoutLayer> matrices_;
 };
 
 class ReadoutLinearEngine : public ReadoutEngine {

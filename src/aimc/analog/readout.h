@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "aimc/analog/acam.h"
+#include "aimc/analog/crossbar.h"
 #include "aimc/arch/architecture.h"
 #include "aimc/core/tensor.h"
 
@@ -44,6 +46,46 @@ class ColumnReadout {
  private:
   AcamFunction function_;
   std::vector<AcamUnit> units_;
+};
+
+// The crossbars of a readout layer compute with an ideal ADC: no read is converted, the reads
+// of an output add up in the analog domain. `arch` with its ADC made ideal.
+arch::Architecture analog_sum_architecture(const arch::Architecture& arch);
+
+// One weight matrix W [K, N] (+ bias [N]) on crossbars read through readout trees, as the
+// readout.linear / readout.conv engines and aimc.AnalogLinear program it: row blocks of
+// array.rows rows, each a crossbar with an ideal ADC whose outputs its column trees read.
+// One block: the trees compute f on the whole dot product. Several: each block's partial dot
+// product is read through identity trees (f must be the identity) and the partial results
+// are added digitally; the bias enters with the first block. Each block's crossbar and trees
+// are calibrated on its columns of `calibration` [rows, K] (the layer's recorded inputs; the
+// trees on their digital products). Noise streams: `key`, with "/block<b>" after the node for
+// block b of several.
+class ReadoutLayer {
+ public:
+  ReadoutLayer(const arch::Architecture& arch, const Tensor& weight, const Tensor& bias,
+               const Tensor& calibration, AcamFunction f, const ChipKey& key);
+
+  // x [M, K] -> [M, N]: f of each output as the trees read it, noise keyed by `first_row` as
+  // in CrossbarLayer::forward. With `read` false (one row block only), the analog values the
+  // trees would search, for read() later.
+  Tensor forward(const Tensor& x, int64_t first_row, bool read = true);
+  // The trees' search of analog values y [M, N] (one row block), in place.
+  void read(Tensor& y, int64_t first_row) const;
+
+  int64_t in_features() const { return in_features_; }
+  int64_t out_features() const { return out_features_; }
+  int64_t arrays() const;    // crossbar arrays of all the blocks
+  int64_t cam_rows() const;  // CAM rows of all the blocks' trees
+
+ private:
+  struct Block {
+    int64_t first = 0, count = 0;  // its rows of the weight
+    std::shared_ptr<CrossbarLayer> crossbar;
+    std::shared_ptr<ColumnReadout> readout;
+  };
+  int64_t in_features_ = 0, out_features_ = 0;
+  std::vector<Block> blocks_;
 };
 
 }  // namespace aimc::analog

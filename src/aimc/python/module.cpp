@@ -17,6 +17,7 @@
 
 #include "aimc/analog/crossbar.h"
 #include "aimc/analog/executor.h"
+#include "aimc/analog/readout.h"
 #include "aimc/api/estimate.h"
 #include "aimc/api/evaluate.h"
 #include "aimc/api/json.h"
@@ -287,53 +288,72 @@ py::object simulate(const ModelRef& model, const PyArchitecture& arch, int64_t b
 // One `linear` layer on crossbars, as the analog executor programs it: weight [out, in]
 // (PyTorch's layout) is programmed as W = weightᵀ [in, out], y = x·W + b. `name` keys the
 // noise streams: the node name of a model's layer gives the numbers the executor gives it.
+// With readout.mode acam its outputs are read through identity readout trees, which are
+// calibrated on data: calibrate(x) programs the layer then, and forward() needs it.
 class AnalogLinear {
  public:
   AnalogLinear(const py::array& weight, const std::optional<py::array>& bias,
-               const PyArchitecture& arch, uint64_t seed, uint64_t trial, const std::string& name) {
+               const PyArchitecture& arch, uint64_t seed, uint64_t trial, const std::string& name)
+      : arch_(arch.arch), key_{seed, trial, name} {
     const Tensor w = to_tensor(weight, "weight", DType::kF32);
     if (w.rank() != 2) throw_bad_input("weight: expected [out, in], got {}", shape_str(w.shape()));
     const int64_t out = w.dim(0), in = w.dim(1);
-    Tensor wt(DType::kF32, {in, out});
+    weight_ = Tensor(DType::kF32, {in, out});
     for (int64_t o = 0; o < out; ++o)
-      for (int64_t i = 0; i < in; ++i) wt.data<float>()[i * out + o] = w.data<float>()[o * in + i];
-    Tensor b;
+      for (int64_t i = 0; i < in; ++i)
+        weight_.data<float>()[i * out + o] = w.data<float>()[o * in + i];
     if (bias) {
-      b = to_tensor(*bias, "bias", DType::kF32);
-      if (b.rank() != 1 || b.dim(0) != out)
-        throw_bad_input("bias: expected [{}], got {}", out, shape_str(b.shape()));
+      bias_ = to_tensor(*bias, "bias", DType::kF32);
+      if (bias_.rank() != 1 || bias_.dim(0) != out)
+        throw_bad_input("bias: expected [{}], got {}", out, shape_str(bias_.shape()));
     }
+    if (readout()) return;  // programmed by calibrate()
     py::gil_scoped_release release;
-    layer_ = std::make_unique<analog::CrossbarLayer>(arch.arch, wt, b,
-                                                     analog::ChipKey{seed, trial, name});
+    layer_ = std::make_unique<analog::CrossbarLayer>(arch_, weight_, bias_, key_);
   }
   void calibrate(const py::array& x) {
     const Tensor rows = rows_of(x);
     py::gil_scoped_release release;
-    layer_->calibrate(rows);
+    if (readout())
+      readout_ = std::make_unique<analog::ReadoutLayer>(arch_, weight_, bias_, rows,
+                                                        analog::AcamFunction::kIdentity, key_);
+    else
+      layer_->calibrate(rows);
   }
   py::array forward(const py::array& x, int64_t first_row) {
     const Tensor rows = rows_of(x);
+    if (readout() && !readout_)
+      throw_bad_input(
+          "AnalogLinear on {}: readout.mode acam reads each column through a tree calibrated "
+          "on data; call calibrate(x) before forward()",
+          arch_.name);
     Tensor y;
     {
       py::gil_scoped_release release;
-      y = layer_->forward(rows, first_row);
+      y = readout_ ? readout_->forward(rows, first_row) : layer_->forward(rows, first_row);
     }
     return to_numpy(y);
   }
-  int64_t in_features() const { return layer_->in_features(); }
-  int64_t out_features() const { return layer_->out_features(); }
-  int64_t arrays() const { return layer_->stats().arrays; }
+  int64_t in_features() const { return weight_.dim(0); }
+  int64_t out_features() const { return weight_.dim(1); }
+  int64_t arrays() const {
+    if (readout()) return readout_ ? readout_->arrays() : 0;
+    return layer_->stats().arrays;
+  }
 
  private:
+  bool readout() const { return arch_.readout.mode == arch::ReadoutMode::kAcam; }
   Tensor rows_of(const py::array& x) const {
     const Tensor t = to_tensor(x, "x", DType::kF32);
-    if (t.rank() != 2 || t.dim(1) != layer_->in_features())
-      throw_bad_input("x: expected [batch, {}], got {}", layer_->in_features(),
-                      shape_str(t.shape()));
+    if (t.rank() != 2 || t.dim(1) != in_features())
+      throw_bad_input("x: expected [batch, {}], got {}", in_features(), shape_str(t.shape()));
     return t;
   }
+  arch::Architecture arch_;
+  analog::ChipKey key_;
+  Tensor weight_, bias_;  // W [in, out], b [out] or invalid
   std::unique_ptr<analog::CrossbarLayer> layer_;
+  std::unique_ptr<analog::ReadoutLayer> readout_;
 };
 
 struct PyTrees {
