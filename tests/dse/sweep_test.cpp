@@ -318,5 +318,21 @@ TEST(Runner, ARuntimeErrorStopsTheSweepWithValidLines) {
   fs::remove(path);
 }
 
+// The sweep files under docs/examples load, validate every axis key against their
+// architecture, and name the points their comments promise.
+TEST(SweepSpec, TheDocumentedExamplesLoad) {
+  int examples = 0;
+  for (const auto& entry : fs::directory_iterator(kSource + "/docs/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    const SweepSpec spec = load_sweep(entry.path().string());
+    EXPECT_FALSE(sweep_points(spec).empty());
+    ++examples;
+  }
+  EXPECT_GE(examples, 2);
+  const SweepSpec nldpe = load_sweep(kSource + "/docs/examples/vit-nldpe-readout-depth.yaml");
+  EXPECT_EQ(sweep_points(nldpe).size(), 25u);
+}
+
 }  // namespace
 }  // namespace aimc::dse
