@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "aimc/analog/acam.h"
 #include "aimc/analog/crossbar.h"
@@ -148,9 +149,16 @@ class CrossbarEngine : public NodeEngine {
     }
     return all;
   }
-  void add_crossbar(const Tensor& weight, const Tensor& bias, const ChipKey& key, size_t index) {
+  // Weight matrix `index` [K, N] of the layer (a conv has one per group), programmed from its
+  // recorded rows, and its forward pass: crossbars read through ADCs here; WithReadout reads
+  // them through readout trees instead.
+  virtual void add_matrix(const Tensor& weight, const Tensor& bias, const ChipKey& key,
+                          size_t index) {
     crossbars_.push_back(std::make_unique<CrossbarLayer>(*chip_.arch, weight, bias, key));
     if (calibration_rows_.size() > index) crossbars_.back()->calibrate(calibration_input(index));
+  }
+  virtual Tensor forward_matrix(size_t index, const Tensor& x, int64_t first_row) {
+    return crossbars_[index]->forward(x, first_row);
   }
   void drop_calibration() {
     calibration_rows_.clear();
@@ -183,16 +191,16 @@ class CrossbarLinearEngine : public CrossbarEngine {
   using CrossbarEngine::CrossbarEngine;
   void record(const ir::Node&, const std::vector<Tensor>& args) override { record_linear(args); }
   void program(const ir::Node& node) override {
-    add_crossbar(node.inputs[1]->constant, bias_of(node), {chip_.seed, chip_.trial, node.name}, 0);
+    add_matrix(node.inputs[1]->constant, bias_of(node), {chip_.seed, chip_.trial, node.name}, 0);
     drop_calibration();
   }
   bool run(const ir::Node&, const std::vector<Tensor>& args, std::vector<Tensor>& results,
            int64_t first_sample, int64_t batch) override {
     const Tensor& x = args[0];
-    CrossbarLayer& xb = *crossbars_[0];
-    const int64_t k = xb.in_features(), n = xb.out_features();
+    const int64_t k = args[1].dim(0), n = args[1].dim(1);  // the weight [K, N]
     const int64_t rows = x.numel() / k;
-    Tensor y = xb.forward(x.reshaped({rows, k}), first_sample * rows_per_sample(rows, batch));
+    Tensor y =
+        forward_matrix(0, x.reshaped({rows, k}), first_sample * rows_per_sample(rows, batch));
     Shape out = x.shape();
     out.back() = n;
     results = {y.reshaped(out)};
@@ -210,7 +218,7 @@ class CrossbarConvEngine : public CrossbarEngine {
   void program(const ir::Node& node) override {
     for (int64_t g = 0; g < group_; ++g) {
       const auto [wg, bg] = conv_group_weight(node.inputs[1]->constant, bias_of(node), group_, g);
-      add_crossbar(wg, bg, conv_group_key(chip_, node, group_, g), static_cast<size_t>(g));
+      add_matrix(wg, bg, conv_group_key(chip_, node, group_, g), static_cast<size_t>(g));
     }
     drop_calibration();
   }
@@ -222,14 +230,14 @@ class CrossbarConvEngine : public CrossbarEngine {
     const int64_t oh = window.output[0], ow = window.output[1];
     Tensor y(DType::kF32, {x.dim(0), args[1].dim(0), oh, ow});
     for (int64_t g = 0; g < group_; ++g)
-      scatter_group(
-          crossbars_[g]->forward(im2col_group(x, window, group_, g), first_sample * oh * ow), y,
-          group_, g);
+      scatter_group(forward_matrix(static_cast<size_t>(g), im2col_group(x, window, group_, g),
+                                   first_sample * oh * ow),
+                    y, group_, g);
     results = {y};
     return true;
   }
 
- private:
+ protected:
   int64_t group_;
 };
 
@@ -468,12 +476,15 @@ void MatmulEngine::run_crossbar(const ir::Node& node, const Tensor& a, const Ten
   }
 }
 
-// The engines of readout.linear and readout.conv: the crossbar engines' recording and data
-// layout, with each weight matrix a ReadoutLayer (analog/readout.h).
-class ReadoutEngine : public CrossbarEngine {
+// The engines of readout.linear and readout.conv: a crossbar engine (its recording, its
+// programming per weight matrix, its data layout) whose weight matrices are ReadoutLayers
+// (analog/readout.h) instead of crossbars read through ADCs.
+template <typename Crossbar>
+class WithReadout : public Crossbar {
  public:
-  ReadoutEngine(const ChipInstance& chip, const lowering::Decision& decision)
-      : CrossbarEngine(chip), fused_with_(decision.fused_with) {
+  template <typename... Args>
+  explicit WithReadout(const lowering::Decision& decision, Args&&... args)
+      : Crossbar(std::forward<Args>(args)...), fused_with_(decision.fused_with) {
     std::optional<AcamFunction> f = acam_function_from_name(decision.readout_function);
     AIMC_ASSERT(f, "readout function '{}' unknown", decision.readout_function);
     function_ = *f;
@@ -490,41 +501,34 @@ class ReadoutEngine : public CrossbarEngine {
   }
   const ir::Node* fused_consumer() const override { return fused_with_; }
   void skipped() override { ran_ = false; }
+  bool run(const ir::Node& node, const std::vector<Tensor>& args, std::vector<Tensor>& results,
+           int64_t first_sample, int64_t batch) override {
+    ran_ = Crossbar::run(node, args, results, first_sample, batch);
+    return ran_;
+  }
 
  protected:
-  void add_matrix(const Tensor& w, const Tensor& bias, const ChipKey& key, size_t index) {
-    Tensor calibration = calibration_rows_.size() > index ? calibration_input(index)
-                                                          : Tensor(DType::kF32, {0, w.dim(0)});
-    matrices_.emplace_back(*chip_.arch, w, bias, calibration, function_, key);
+  void add_matrix(const Tensor& w, const Tensor& bias, const ChipKey& key, size_t index) override {
+    const Tensor calibration = this->calibration_rows_.size() > index
+                                   ? this->calibration_input(index)
+                                   : Tensor(DType::kF32, {0, w.dim(0)});
+    matrices_.emplace_back(*this->chip_.arch, w, bias, calibration, function_, key);
+  }
+  // A fused layer outputs the analog values; its activation's engine has them read.
+  Tensor forward_matrix(size_t index, const Tensor& x, int64_t first_row) override {
+    return matrices_[index].forward(x, first_row, !fused_with_);
   }
 
   AcamFunction function_ = AcamFunction::kIdentity;
   const ir::Node* fused_with_ = nullptr;
-  bool ran_ = false;
+  bool ran_ = false;  // the last batch ran on the chip (not on the digital kernel)
   std::vector<ReadoutLayer> matrices_;
 };
 
-class ReadoutLinearEngine : public ReadoutEngine {
+class ReadoutLinearEngine : public WithReadout<CrossbarLinearEngine> {
  public:
-  using ReadoutEngine::ReadoutEngine;
-  void record(const ir::Node&, const std::vector<Tensor>& args) override { record_linear(args); }
-  void program(const ir::Node& node) override {
-    add_matrix(node.inputs[1]->constant, bias_of(node), {chip_.seed, chip_.trial, node.name}, 0);
-    drop_calibration();
-  }
-  bool run(const ir::Node&, const std::vector<Tensor>& args, std::vector<Tensor>& results,
-           int64_t first_sample, int64_t batch) override {
-    const Tensor& x = args[0];
-    const int64_t k = args[1].dim(0), n = args[1].dim(1);
-    const int64_t rows = x.numel() / k;
-    Tensor y = matrices_[0].forward(x.reshaped({rows, k}),
-                                    first_sample * rows_per_sample(rows, batch), !fused_with_);
-    Shape out = x.shape();
-    out.back() = n;
-    results = {y.reshaped(out)};
-    ran_ = true;
-    return true;
-  }
+  ReadoutLinearEngine(const ChipInstance& chip, const lowering::Decision& decision)
+      : WithReadout(decision, chip) {}
   bool read_fused(const Tensor& analog, Tensor& out, int64_t first_sample, int64_t batch) override {
     if (!ran_) return false;
     const int64_t n = analog.shape().back(), rows = analog.numel() / n;
@@ -535,50 +539,22 @@ class ReadoutLinearEngine : public ReadoutEngine {
   }
 };
 
-class ReadoutConvEngine : public ReadoutEngine {
+class ReadoutConvEngine : public WithReadout<CrossbarConvEngine> {
  public:
   ReadoutConvEngine(const ChipInstance& chip, const lowering::Decision& decision,
                     const ir::Node& node)
-      : ReadoutEngine(chip, decision), group_(node.attr_int("group", 1)) {}
-  void record(const ir::Node& node, const std::vector<Tensor>& args) override {
-    record_conv(node, args, group_);
-  }
-  void program(const ir::Node& node) override {
-    for (int64_t g = 0; g < group_; ++g) {
-      const auto [wg, bg] = conv_group_weight(node.inputs[1]->constant, bias_of(node), group_, g);
-      add_matrix(wg, bg, conv_group_key(chip_, node, group_, g), static_cast<size_t>(g));
-    }
-    drop_calibration();
-  }
-  bool run(const ir::Node& node, const std::vector<Tensor>& args, std::vector<Tensor>& results,
-           int64_t first_sample, int64_t) override {
-    const Tensor& x = args[0];
-    const ir::WindowGeometry window =
-        ir::resolve_window(node, {x.dim(2), x.dim(3)}, {args[1].dim(2), args[1].dim(3)});
-    const int64_t oh = window.output[0], ow = window.output[1];
-    Tensor y(DType::kF32, {x.dim(0), args[1].dim(0), oh, ow});
-    for (int64_t g = 0; g < group_; ++g)
-      scatter_group(matrices_[g].forward(im2col_group(x, window, group_, g), first_sample * oh * ow,
-                                         !fused_with_),
-                    y, group_, g);
-    results = {y};
-    ran_ = true;
-    return true;
-  }
+      : WithReadout(decision, chip, node) {}
   bool read_fused(const Tensor& analog, Tensor& out, int64_t first_sample, int64_t) override {
     if (!ran_) return false;
     const int64_t plane = analog.numel() / std::max<int64_t>(analog.dim(0) * analog.dim(1), 1);
     out = Tensor(DType::kF32, analog.shape());
     for (int64_t g = 0; g < group_; ++g) {
       Tensor rows = gather_group(analog, group_, g);
-      matrices_[g].read(rows, first_sample * plane);
+      matrices_[static_cast<size_t>(g)].read(rows, first_sample * plane);
       scatter_group(rows, out, group_, g);
     }
     return true;
   }
-
- private:
-  int64_t group_;
 };
 
 // An activation computed by its producer's readout trees: its input is the producer's analog
