@@ -113,6 +113,15 @@ Synthesis synthesise(AcamFunction f, double lo, double hi, const arch::AcamConfi
 
 }  // namespace
 
+std::pair<double, double> usable_range(double lo, double hi) {
+  if (!(lo <= hi)) return {-1.0, 1.0};  // never calibrated: a neutral range
+  if (hi - lo < 1e-6 * std::max(1.0, std::abs(hi))) {
+    double pad = 1e-3 * std::max(1.0, std::abs(hi));
+    return {lo - pad, hi + pad};
+  }
+  return {lo, hi};
+}
+
 const char* acam_function_name(AcamFunction f) {
   switch (f) {
     case AcamFunction::kExp:

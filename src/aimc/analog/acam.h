@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aimc/analog/crossbar.h"
@@ -98,6 +99,10 @@ class AcamUnit {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+// A calibrated input range [lo, hi] made usable for a unit: widened when calibration saw a
+// single value (by 10^-3 of max(1, |hi|) each side), [-1, 1] when it saw none (lo > hi).
+std::pair<double, double> usable_range(double lo, double hi);
 
 // Rows a unit would need for f over [lo, hi] with the given encoding (for the Gray-vs-binary
 // comparison and the cost model), without building it.

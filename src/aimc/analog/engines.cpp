@@ -23,16 +23,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Crossbar calibration keeps at most this many input rows per layer (the first ones).
 constexpr int64_t kMaxCalibrationRows = 8192;
 
-// [lo, hi] widened when calibration saw a single value, so the unit has a non-empty range.
-std::pair<double, double> usable_range(double lo, double hi) {
-  if (!(lo <= hi)) return {-1.0, 1.0};  // never calibrated: a neutral range
-  if (hi - lo < 1e-6 * std::max(1.0, std::abs(hi))) {
-    double pad = 1e-3 * std::max(1.0, std::abs(hi));
-    return {lo - pad, hi + pad};
-  }
-  return {lo, hi};
-}
-
 // Rows of x per sample when x's first dimension is the batch.
 int64_t rows_per_sample(int64_t rows, int64_t batch) {
   return batch > 0 && rows % batch == 0 ? rows / batch : rows;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "aimc/core/error.h"
 #include "aimc/core/parallel.h"
@@ -58,7 +59,8 @@ std::vector<std::pair<double, double>> readout_ranges(const Tensor& y, AcamFunct
     values.reserve(static_cast<size_t>(m));
     for (int64_t r = 0; r < m; ++r)
       if (std::isfinite(p[r * n + j])) values.push_back(p[r * n + j]);
-    double lo = -1.0, hi = 1.0;  // a column that saw nothing finite: a neutral range
+    // A column that saw nothing finite keeps lo > hi: usable_range makes it neutral.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     if (!values.empty()) {
       // The central `share` of the values: (1 - share) / 2 cut off at each end.
       const size_t last = values.size() - 1;
@@ -72,19 +74,13 @@ std::vector<std::pair<double, double>> readout_ranges(const Tensor& y, AcamFunct
     const int codes = 1 << config.depth(acam_function_name(f));
     if (f == AcamFunction::kRelu && lo < 0.0 && hi > 0.0 && codes > 1)
       lo = -hi / (codes - 1);  // one leaf below 0 (centre -step/2: relu 0), the rest on [0, hi]
-    if (hi - lo < 1e-6 * std::max(1.0, std::abs(hi))) {
-      const double pad = 1e-3 * std::max(1.0, std::abs(hi));
-      lo -= pad;
-      hi += pad;
-    }
-    ranges[static_cast<size_t>(j)] = {lo, hi};
+    ranges[static_cast<size_t>(j)] = usable_range(lo, hi);
   });
   return ranges;
 }
 
 ColumnReadout::ColumnReadout(const arch::ReadoutConfig& config, AcamFunction f,
-                             const Tensor& calibration, const ChipKey& key)
-    : function_(f) {
+                             const Tensor& calibration, const ChipKey& key) {
   const std::string name = acam_function_name(f);
   const arch::AcamConfig unit_config = config.unit_config(name);
   AIMC_ASSERT(unit_config.in_bits >= 1, "readout function {} has no depth", name);

@@ -41,10 +41,8 @@ class ColumnReadout {
   int64_t columns() const { return static_cast<int64_t>(units_.size()); }
   const AcamUnit& unit(int64_t column) const { return units_[static_cast<size_t>(column)]; }
   int64_t rows() const;  // CAM rows of all the columns' trees
-  AcamFunction function() const { return function_; }
 
  private:
-  AcamFunction function_;
   std::vector<AcamUnit> units_;
 };
 
