@@ -2,12 +2,12 @@
 // --arch`, `aimc estimate` and `aimc compile` place the nodes as that table says.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
-#include <unistd.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/run_aimc.h"
 
@@ -93,8 +93,8 @@ TEST(InspectArch, NldpeFusesTheFirstReluIntoItsConvolutionEverywhere) {
   const std::string model = kSource + "/models/cnn-fmnist.onnx";
   const std::string arch = kSource + "/presets/nldpe.yaml";
   std::map<std::string, std::string> where = inspect_placement("cnn-fmnist", "nldpe");
-  EXPECT_EQ(where.at("/Relu"), "crossbar");    // in /conv1/Conv's readout
-  EXPECT_EQ(where.at("/Relu_1"), "digital");   // /conv2/Conv has 4 row blocks
+  EXPECT_EQ(where.at("/Relu"), "crossbar");   // in /conv1/Conv's readout
+  EXPECT_EQ(where.at("/Relu_1"), "digital");  // /conv2/Conv has 4 row blocks
   test::CliRun text = run_aimc("inspect " + model + " --arch " + arch);
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("readout.fused_relu"), std::string::npos) << text.out;
@@ -126,8 +126,8 @@ TEST(InspectArch, NldpeFusesTheFirstReluIntoItsConvolutionEverywhere) {
   EXPECT_EQ(readout.at("/fc2/Gemm"), "identity");
   std::filesystem::remove_all(dir);
 
-  test::CliRun bad = run_aimc("estimate " + model + " --arch " + arch +
-                              " --set dmmul.mode=crossbar");
+  test::CliRun bad =
+      run_aimc("estimate " + model + " --arch " + arch + " --set dmmul.mode=crossbar");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("readout.mode"), std::string::npos) << bad.err;
   test::CliRun rows = run_aimc("eval " + model + " --dataset fashion-mnist --limit 2 --arch " +

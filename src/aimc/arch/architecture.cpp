@@ -477,9 +477,7 @@ void read_components(const Reader& reader, const YAML::Node& root, Architecture&
 // readout.depth_* above it.
 void scale_readout_to_its_depth(Architecture& arch) {
   ComponentCost& readout = arch.components["acam_readout"];
-  const ReadoutConfig& r = arch.readout;
-  const int deepest = std::max({r.depth_identity, r.depth_relu, r.depth_gelu, r.depth_silu,
-                                r.depth_sigmoid, r.depth_tanh});
+  const int deepest = arch.readout.deepest();
   if (readout.depth == 0 || readout.depth == deepest) return;
   const double scale = std::ldexp(1.0, deepest - readout.depth);
   readout.energy *= scale;
@@ -618,14 +616,27 @@ std::string component_action(const std::string& component) {
   return it->second;
 }
 
+const std::vector<ReadoutConfig::Function>& ReadoutConfig::functions() {
+  static const std::vector<Function> functions = {
+      {"identity", &ReadoutConfig::depth_identity, "identity"},
+      {"relu", &ReadoutConfig::depth_relu, "ReLU"},
+      {"gelu", &ReadoutConfig::depth_gelu, "GELU"},
+      {"silu", &ReadoutConfig::depth_silu, "SiLU"},
+      {"sigmoid", &ReadoutConfig::depth_sigmoid, "sigmoid"},
+      {"tanh", &ReadoutConfig::depth_tanh, "tanh"}};
+  return functions;
+}
+
 int ReadoutConfig::depth(const std::string& function) const {
-  if (function == "identity") return depth_identity;
-  if (function == "relu") return depth_relu;
-  if (function == "gelu") return depth_gelu;
-  if (function == "silu") return depth_silu;
-  if (function == "sigmoid") return depth_sigmoid;
-  if (function == "tanh") return depth_tanh;
+  for (const Function& f : functions())
+    if (function == f.name) return this->*f.depth;
   return 0;
+}
+
+int ReadoutConfig::deepest() const {
+  int deepest = 0;
+  for (const Function& f : functions()) deepest = std::max(deepest, this->*f.depth);
+  return deepest;
 }
 
 AcamConfig ReadoutConfig::unit_config(const std::string& function) const {

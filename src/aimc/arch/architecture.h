@@ -102,9 +102,17 @@ struct ReadoutConfig {
   int depth_identity = 8, depth_relu = 8, depth_gelu = 8, depth_silu = 8, depth_sigmoid = 8,
       depth_tanh = 8;
 
-  // The depth of a fusable function by its analog/acam.h name (identity, relu, gelu, silu,
-  // sigmoid, tanh); 0 for any other name.
+  // The readout's functions: analog/acam.h name, the member holding its depth (the key
+  // readout.depth_<name>), and how the docs name it; identity first.
+  struct Function {
+    const char* name;
+    int ReadoutConfig::*depth;
+    const char* label;
+  };
+  static const std::vector<Function>& functions();
+  // The depth of a function by its name; 0 for a name that is not one of functions().
   int depth(const std::string& function) const;
+  int deepest() const;  // the largest depth of any function (a unit is sized for it)
   // The ACAM settings of a readout unit for a function: in_bits = its depth.
   AcamConfig unit_config(const std::string& function) const;
 };

@@ -248,28 +248,17 @@ void add_readout_rows(std::vector<KeyRow>& rows) {
   rows.push_back(float_row(
       "readout.percentile", +[](Architecture& a) -> double& { return a.readout.percentile; },
       kPercent, "%", "each column's tree spans this central share of its calibration values"));
-  struct DepthKey {
-    const char* key;
-    int ReadoutConfig::*member;
-    const char* description;
-  };
-  const DepthKey depths[] = {
-      {"depth_identity", &ReadoutConfig::depth_identity,
-       "tree depth of the plain readout (a quantiser); >= 1 with mode acam"},
-      {"depth_relu", &ReadoutConfig::depth_relu, "tree depth of a fused ReLU (0: not fused)"},
-      {"depth_gelu", &ReadoutConfig::depth_gelu, "tree depth of a fused GELU (0: not fused)"},
-      {"depth_silu", &ReadoutConfig::depth_silu, "tree depth of a fused SiLU (0: not fused)"},
-      {"depth_sigmoid", &ReadoutConfig::depth_sigmoid,
-       "tree depth of a fused sigmoid (0: not fused)"},
-      {"depth_tanh", &ReadoutConfig::depth_tanh, "tree depth of a fused tanh (0: not fused)"}};
-  for (const DepthKey& d : depths) {
+  for (const ReadoutConfig::Function& f : ReadoutConfig::functions()) {
     KeyRow row;
-    row.path = std::string("readout.") + d.key;
+    row.path = std::string("readout.depth_") + f.name;
     row.type = KeyType::kInt;
     row.range = closed(0.0, 16.0);
     row.unit = "bit";
-    row.description = d.description;
-    const auto member = d.member;
+    row.description =
+        f.depth == &ReadoutConfig::depth_identity
+            ? std::string("tree depth of the plain readout (a quantiser); >= 1 with mode acam")
+            : fmt::format("tree depth of a fused {} (0: not fused)", f.label);
+    const auto member = f.depth;
     row.get_int = [member](const Architecture& a) { return int64_t{a.readout.*member}; };
     row.set_int = [member](Architecture& a, int64_t v) { a.readout.*member = static_cast<int>(v); };
     rows.push_back(std::move(row));
