@@ -7,29 +7,39 @@
 
 namespace aimc::lowering::detail {
 
+namespace {
+
 std::string reject_unless_2d_conv(const ir::Node& node) {
   const size_t dims = node.attr_ints("kernel_shape", {}).size();
   if (dims == 2) return "";
   return fmt::format("a {}-D convolution: crossbars take 2-D convolutions only", dims);
 }
 
-void add_crossbar_lowerings(std::vector<Lowering>& registry) {
+}  // namespace
+
+void add_weight_lowerings(std::vector<Lowering>& registry, const WeightLowerings& family) {
   using arch::Placement;
-  Lowering linear = make_lowering("crossbar.linear", "linear", "linear", Placement::kCrossbar,
-                                  Placement::kCrossbar, Engine::kCrossbarLinear,
-                                  "y = x·W + b, W resident in crossbar arrays");
+  Lowering linear =
+      make_lowering(family.prefix + ".linear", "linear", "linear", Placement::kCrossbar,
+                    Placement::kCrossbar, family.linear_engine, family.linear_description);
   linear.needs_constant_weight = true;
-  linear.readout = arch::ReadoutMode::kAdc;
+  linear.readout = family.readout;
   registry.push_back(std::move(linear));
 
-  Lowering conv =
-      make_lowering("crossbar.conv", "conv", "conv", Placement::kCrossbar, Placement::kCrossbar,
-                    Engine::kCrossbarConv,
-                    "2-D convolution as im2col x W per group, W resident in crossbar arrays");
+  Lowering conv = make_lowering(family.prefix + ".conv", "conv", "conv", Placement::kCrossbar,
+                                Placement::kCrossbar, family.conv_engine, family.conv_description);
   conv.needs_constant_weight = true;
   conv.reject = reject_unless_2d_conv;
-  conv.readout = arch::ReadoutMode::kAdc;
+  conv.readout = family.readout;
   registry.push_back(std::move(conv));
+}
+
+void add_crossbar_lowerings(std::vector<Lowering>& registry) {
+  using arch::Placement;
+  add_weight_lowerings(registry,
+                       {"crossbar", arch::ReadoutMode::kAdc, Engine::kCrossbarLinear,
+                        Engine::kCrossbarConv, "y = x·W + b, W resident in crossbar arrays",
+                        "2-D convolution as im2col x W per group, W resident in crossbar arrays"});
 
   Lowering matmul =
       make_lowering("crossbar.matmul", "matmul", "matmul", Placement::kAcam, Placement::kCrossbar,

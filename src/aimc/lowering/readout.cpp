@@ -21,22 +21,11 @@ constexpr FusedRow kFusedRows[] = {
 
 void add_readout_lowerings(std::vector<Lowering>& registry) {
   using arch::Placement;
-  Lowering linear = make_lowering(
-      "readout.linear", "linear", "linear", Placement::kCrossbar, Placement::kCrossbar,
-      Engine::kReadoutLinear,
-      "y = f(x·W + b), W resident in crossbar arrays, each output read by an ACAM tree (NL-DPE)");
-  linear.needs_constant_weight = true;
-  linear.readout = arch::ReadoutMode::kAcam;
-  registry.push_back(std::move(linear));
-
-  Lowering conv = make_lowering(
-      "readout.conv", "conv", "conv", Placement::kCrossbar, Placement::kCrossbar,
-      Engine::kReadoutConv,
-      "2-D convolution on crossbar arrays, each output read by an ACAM tree (NL-DPE)");
-  conv.needs_constant_weight = true;
-  conv.reject = reject_unless_2d_conv;
-  conv.readout = arch::ReadoutMode::kAcam;
-  registry.push_back(std::move(conv));
+  add_weight_lowerings(
+      registry,
+      {"readout", arch::ReadoutMode::kAcam, Engine::kReadoutLinear, Engine::kReadoutConv,
+       "y = f(x·W + b), W resident in crossbar arrays, each output read by an ACAM tree (NL-DPE)",
+       "2-D convolution on crossbar arrays, each output read by an ACAM tree (NL-DPE)"});
 
   for (const FusedRow& row : kFusedRows) {
     Lowering fused =

@@ -26,8 +26,16 @@ Lowering make_lowering(std::string name, std::string op, std::string kind,
 std::string reject_unless_last_axis(const ir::Node& node);
 // The function a readout tree computes for an activation op ("" when none): readout.cpp.
 std::string fused_function_of(const std::string& op);
-// Why a convolution is not 2-D ("" when it is): crossbars take 2-D convolutions only.
-std::string reject_unless_2d_conv(const ir::Node& node);
+// The lowerings of a weight matrix resident in crossbar arrays, `prefix`.linear and
+// `prefix`.conv, for one readout.mode: their conditions are the same whatever reads the
+// columns (crossbar.cpp).
+struct WeightLowerings {
+  std::string prefix;  // "crossbar", "readout"
+  arch::ReadoutMode readout = arch::ReadoutMode::kAdc;
+  Engine linear_engine = Engine::kCrossbarLinear, conv_engine = Engine::kCrossbarConv;
+  std::string linear_description, conv_description;
+};
+void add_weight_lowerings(std::vector<Lowering>& registry, const WeightLowerings& family);
 // Why an attention-style product A·B cannot run as one product per matrix ("" when it can):
 // both operands of the same rank >= 2, the same batch dimensions, A's last = B's second last.
 std::string reject_unless_batched_matmul(const ir::Node& node);
